@@ -1,0 +1,50 @@
+/**
+ * Start-up shared by `npm start` and the tests: database → migrations → products → server.
+ */
+import { connect, type Database } from "./db/client.js";
+import { migrate } from "./db/migrate.js";
+import { ensureProducts } from "./features/products/products.repo.js";
+import type { Clock } from "./server/context.js";
+import { startGateway, type Gateway } from "./server/http.js";
+import { createLogger, type Logger } from "./server/logger.js";
+
+export interface OpenDatabaseOptions {
+  databaseUrl?: string;
+  dataDir?: string;
+  poolMax?: number;
+}
+
+/** Connect, apply migrations and make sure the products exist. */
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  const database = await connect(opts);
+  try {
+    await migrate(database);
+    await ensureProducts(database.db);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  return database;
+}
+
+export interface StartOptions {
+  database: Database;
+  jwtSecret: string;
+  clock?: Clock;
+  logger?: Logger;
+  host?: string;
+  port?: number;
+  development?: boolean;
+}
+
+export async function startServer(opts: StartOptions): Promise<Gateway> {
+  return startGateway({
+    database: opts.database,
+    jwtSecret: opts.jwtSecret,
+    clock: opts.clock ?? { now: () => new Date() },
+    logger: opts.logger ?? createLogger("silent"),
+    host: opts.host ?? "127.0.0.1",
+    port: opts.port ?? 0,
+    development: opts.development ?? true,
+  });
+}

@@ -1,0 +1,60 @@
+/** HS256 JWTs: `sub`, `role`, optional `exp` (RULES §2). */
+import { errors, jwtVerify, SignJWT } from "jose";
+import { unauthenticated } from "../server/errors.js";
+import { isUuid } from "../shared/ids.js";
+import { ROLES, type Role, type Viewer } from "./viewer.js";
+
+export interface TokenKey {
+  key: Uint8Array;
+}
+
+export function tokenKey(secret: string): TokenKey {
+  return { key: new TextEncoder().encode(secret) };
+}
+
+export interface MintOptions {
+  role: Role;
+  sub: string;
+  /** Lifetime, e.g. "12h", "30d", or seconds; omitted = no exp claim. */
+  expiresIn?: string | number;
+}
+
+export async function mintToken(key: TokenKey, opts: MintOptions): Promise<string> {
+  let jwt = new SignJWT({ role: opts.role }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject(opts.sub).setIssuedAt();
+  if (opts.expiresIn !== undefined) {
+    jwt = jwt.setExpirationTime(typeof opts.expiresIn === "number" ? Math.floor(Date.now() / 1000) + opts.expiresIn : opts.expiresIn);
+  }
+  return jwt.sign(key.key);
+}
+
+/**
+ * Verify an `Authorization` value ("Bearer <jwt>"). Absent → anonymous; anything present but
+ * bad (malformed, wrong signature or algorithm, expired, unknown role) → UNAUTHENTICATED.
+ */
+export async function viewerFromAuthorization(key: TokenKey, header: string | undefined | null): Promise<Viewer> {
+  if (header === undefined || header === null || header === "") return { role: "ANONYMOUS" };
+  const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header.trim());
+  if (!m) throw unauthenticated("Malformed Authorization header: expected 'Bearer <token>'");
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(m[1]!, key.key, { algorithms: ["HS256"] }));
+  } catch (err) {
+    if (err instanceof errors.JWTExpired) throw unauthenticated("Token expired");
+    throw unauthenticated("Invalid token");
+  }
+  const role = payload.role as Role;
+  const sub = payload.sub;
+  if (!ROLES.includes(role) || typeof sub !== "string" || sub.length === 0 || sub.length > 200) {
+    throw unauthenticated("Invalid token claims");
+  }
+  const exp = typeof payload.exp === "number" ? payload.exp : undefined;
+  if (role === "CUSTOMER") {
+    if (!isUuid(sub)) throw unauthenticated("Invalid token claims");
+    return { role, customerId: sub.toLowerCase(), sub, exp };
+  }
+  if (role === "PARTNER") {
+    if (!isUuid(sub)) throw unauthenticated("Invalid token claims");
+    return { role, partnerId: sub.toLowerCase(), sub, exp };
+  }
+  return { role: "ADMIN", sub, exp };
+}

@@ -1,0 +1,92 @@
+/**
+ * Status changes: the permanent history (`status_changes`) and the outbox the subscriptions
+ * publish from (`status_events`), both written in the caller's transaction. Event ids are
+ * the resume cursors; a transaction-scoped advisory lock makes ids commit in id order, so a
+ * reader that has seen id N will never later find a committed id below N.
+ */
+import { sql } from "drizzle-orm";
+import type { Db, Tx } from "../db/client.js";
+import { statusChanges, statusEvents } from "../db/schema.js";
+import { APPLICATION_STATUS_CODES, type ApplicationStatus } from "../features/applications/application-status.js";
+import { LOAN_STATUS_CODES, type LoanStatus } from "../features/payments/delinquency.js";
+import type { AppServices } from "../server/context.js";
+
+export const EVENT_ORDER_LOCK = 727002;
+export const NOTIFY_CHANNEL = "status_events";
+
+export type StatusChangeInput =
+  | {
+      entityType: "APPLICATION";
+      entityId: string;
+      customerId: string;
+      partnerId: string | null;
+      from: ApplicationStatus | null;
+      to: ApplicationStatus;
+      reason?: string | null;
+      actor: string;
+      at: Date;
+    }
+  | {
+      entityType: "LOAN";
+      entityId: string;
+      customerId: string;
+      partnerId: string | null;
+      from: LoanStatus | null;
+      to: LoanStatus;
+      reason?: string | null;
+      actor: string;
+      at: Date;
+    };
+
+function codeOf(entityType: "APPLICATION" | "LOAN", status: string): number {
+  return entityType === "APPLICATION"
+    ? APPLICATION_STATUS_CODES[status as ApplicationStatus]
+    : LOAN_STATUS_CODES[status as LoanStatus];
+}
+
+/** Write history + outbox rows for status changes (one statement each, any number of changes). */
+export async function recordStatusChanges(tx: Tx | Db, changes: StatusChangeInput[]): Promise<void> {
+  if (changes.length === 0) return;
+  await tx.insert(statusChanges).values(
+    changes.map((c) => ({
+      entityType: c.entityType,
+      entityId: c.entityId,
+      fromCode: c.from === null ? null : codeOf(c.entityType, c.from),
+      toCode: codeOf(c.entityType, c.to),
+      reason: c.reason ?? null,
+      actor: c.actor,
+      at: c.at,
+    })),
+  );
+  // Serialise event-id assignment with commit order (held until this transaction ends).
+  await tx.execute(sql`select pg_advisory_xact_lock(${EVENT_ORDER_LOCK})`);
+  await tx.insert(statusEvents).values(
+    changes.map((c) => ({
+      entityType: c.entityType,
+      entityId: c.entityId,
+      customerId: c.customerId,
+      partnerId: c.partnerId,
+      fromStatus: c.from,
+      toStatus: c.to,
+      reason: c.reason ?? null,
+      actor: c.actor,
+      at: c.at,
+    })),
+  );
+  // Delivered to other instances only if and when the transaction commits.
+  await tx.execute(sql`select pg_notify(${NOTIFY_CHANNEL}, '')`);
+}
+
+export async function recordStatusChange(tx: Tx | Db, change: StatusChangeInput): Promise<void> {
+  return recordStatusChanges(tx, [change]);
+}
+
+/**
+ * Run `fn` in one transaction; after it commits, wake the in-process subscription fan-out.
+ * A rolled-back transaction publishes nothing.
+ */
+export async function transact<T>(app: Pick<AppServices, "database" | "afterEventsCommitted">, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const result = await app.database.db.transaction(fn);
+  app.afterEventsCommitted();
+  return result;
+}

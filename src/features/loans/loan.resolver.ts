@@ -1,0 +1,125 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { LoanRow } from "../../db/schema.js";
+import type { Context } from "../../server/context.js";
+import { PageArgsInput } from "../../server/page-args.js";
+import { DateScalar, MoneyScalar } from "../../server/scalars.js";
+import { Application, StatusChange } from "../applications/application.type.js";
+import { Customer } from "../customers/customer.type.js";
+import { Partner } from "../partners/partner.type.js";
+import { Payment, PaymentTransactionConnection } from "../payments/payment.type.js";
+import { transactionsOf } from "../payments/payment.service.js";
+import { LoanProduct } from "../products/product.type.js";
+import { LOAN_STATUS_CODES, type LoanStatus } from "./loan-status.js";
+import * as commands from "./loan.commands.js";
+import { loansPage, portfolioSummary } from "./loan.service.js";
+import { DailyUpdateResult, DisburseLoanInput, FailDisbursementInput, Loan, LoanConnection, LoanFilter, PortfolioSummary } from "./loan.type.js";
+
+@Resolver(() => Loan)
+export class LoanResolver {
+  @Authorized()
+  @Query(() => Loan, { nullable: true })
+  loan(@Arg("id", () => ID) id: string, @Ctx() ctx: Context) {
+    return ctx.loaders.loanById.load(id);
+  }
+
+  @Authorized()
+  @Query(() => LoanConnection)
+  loans(
+    @Args(() => PageArgsInput) a: PageArgsInput,
+    @Arg("filter", () => LoanFilter, { nullable: true }) filter: LoanFilter | null,
+    @Ctx() ctx: Context,
+  ) {
+    return loansPage(ctx, a.first, a.after, filter);
+  }
+
+  @Authorized()
+  @Query(() => PortfolioSummary)
+  portfolioSummary(@Arg("partnerId", () => ID, { nullable: true }) partnerId: string | null, @Ctx() ctx: Context) {
+    return portfolioSummary(ctx, partnerId);
+  }
+
+  @FieldResolver(() => Application)
+  application(@Root() l: LoanRow, @Ctx() ctx: Context) {
+    return ctx.loaders.applicationById.load(l.applicationId);
+  }
+
+  @FieldResolver(() => Customer)
+  customer(@Root() l: LoanRow, @Ctx() ctx: Context) {
+    return ctx.loaders.customerById.load(l.customerId);
+  }
+
+  @FieldResolver(() => Partner, { nullable: true })
+  partner(@Root() l: LoanRow, @Ctx() ctx: Context) {
+    return l.partnerId ? ctx.loaders.partnerById.load(l.partnerId) : null;
+  }
+
+  @FieldResolver(() => LoanProduct)
+  product(@Root() l: LoanRow, @Ctx() ctx: Context) {
+    return ctx.loaders.productById.load(l.productId);
+  }
+
+  @FieldResolver(() => Int)
+  monthlyInterestRateBps(@Root() l: LoanRow) {
+    return l.monthlyInterestBps;
+  }
+
+  @FieldResolver(() => Int)
+  statusCode(@Root() l: LoanRow) {
+    return LOAN_STATUS_CODES[l.status as LoanStatus];
+  }
+
+  @FieldResolver(() => MoneyScalar)
+  async totalDue(@Root() l: LoanRow, @Ctx() ctx: Context) {
+    return (await ctx.loaders.loanTotals.load(l.id))?.totalDue ?? 0n;
+  }
+
+  @FieldResolver(() => MoneyScalar)
+  async totalPaid(@Root() l: LoanRow, @Ctx() ctx: Context) {
+    return (await ctx.loaders.loanTotals.load(l.id))?.totalPaid ?? 0n;
+  }
+
+  @FieldResolver(() => MoneyScalar)
+  async outstandingAmount(@Root() l: LoanRow, @Ctx() ctx: Context) {
+    const t = await ctx.loaders.loanTotals.load(l.id);
+    return t ? t.totalDue - t.totalPaid : 0n;
+  }
+
+  @FieldResolver(() => [Payment])
+  payments(@Root() l: LoanRow, @Ctx() ctx: Context) {
+    return ctx.loaders.paymentsByLoan.load(l.id);
+  }
+
+  @FieldResolver(() => PaymentTransactionConnection)
+  transactions(@Root() l: LoanRow, @Args(() => PageArgsInput) a: PageArgsInput, @Ctx() ctx: Context) {
+    return transactionsOf(ctx, l.id, a.first, a.after);
+  }
+
+  @FieldResolver(() => [StatusChange])
+  statusHistory(@Root() l: LoanRow, @Ctx() ctx: Context) {
+    return ctx.loaders.statusHistory.load(l.id);
+  }
+
+  @Authorized("ADMIN")
+  @Mutation(() => Loan)
+  disburseLoan(@Arg("input", () => DisburseLoanInput) input: DisburseLoanInput, @Ctx() ctx: Context) {
+    return commands.disburseLoan(ctx, input);
+  }
+
+  @Authorized("ADMIN")
+  @Mutation(() => Loan)
+  failDisbursement(@Arg("input", () => FailDisbursementInput) input: FailDisbursementInput, @Ctx() ctx: Context) {
+    return commands.failDisbursement(ctx, input);
+  }
+
+  @Authorized("ADMIN")
+  @Mutation(() => DailyUpdateResult)
+  runDailyUpdate(@Arg("asOf", () => DateScalar) asOf: string, @Ctx() ctx: Context) {
+    return commands.runDailyUpdate(ctx, asOf);
+  }
+
+  @Authorized("ADMIN")
+  @Mutation(() => Loan)
+  writeOffLoan(@Arg("loanId", () => ID) loanId: string, @Arg("reason", () => String) reason: string, @Ctx() ctx: Context) {
+    return commands.writeOffLoan(ctx, loanId, reason);
+  }
+}

@@ -1,0 +1,6 @@
+import type { Context } from "../../server/context.js";
+import { listPartners } from "./partners.repo.js";
+
+export function partnersVisible(ctx: Context) {
+  return listPartners(ctx.db, ctx.viewer);
+}

@@ -1,0 +1,24 @@
+import type { Viewer } from "../../auth/viewer.js";
+import type { Db } from "../../db/client.js";
+import type { PageArgs } from "../../shared/connections.js";
+import { byIdLoader, countLoader, groupLoader, perArgs } from "../../server/loader-utils.js";
+import {
+  allocationsByTransactionIds,
+  countTransactionsPerLoan,
+  paymentsByIds,
+  paymentsByLoanIds,
+  transactionsByIds,
+  transactionsPerLoan,
+} from "./payments.repo.js";
+
+export function paymentLoaders(db: Db, viewer: Viewer) {
+  return {
+    paymentById: byIdLoader((ids) => paymentsByIds(db, viewer, ids)),
+    /** Installments of loans the viewer has already been shown. */
+    paymentsByLoan: groupLoader((ids) => paymentsByLoanIds(db, ids)),
+    transactionById: byIdLoader((ids) => transactionsByIds(db, viewer, ids)),
+    transactionsByLoan: perArgs((page: PageArgs) => groupLoader((ids) => transactionsPerLoan(db, viewer, ids, page))),
+    transactionCountByLoan: countLoader((ids) => countTransactionsPerLoan(db, viewer, ids)),
+    allocationsByTransaction: groupLoader((ids) => allocationsByTransactionIds(db, ids)),
+  };
+}

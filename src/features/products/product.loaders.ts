@@ -1,0 +1,7 @@
+import type { Db } from "../../db/client.js";
+import { byIdLoader } from "../../server/loader-utils.js";
+import { productsByIds } from "./products.repo.js";
+
+export function productLoaders(db: Db) {
+  return { productById: byIdLoader((ids) => productsByIds(db, ids)) };
+}

@@ -1,0 +1,76 @@
+/** config → database → schema → HTTP + WebSocket → graceful stop. */
+import "reflect-metadata";
+import { ConfigError, loadConfig } from "./config.js";
+import { openDatabase, startServer } from "./app.js";
+import { mintToken, tokenKey } from "./auth/tokens.js";
+import { createLogger } from "./server/logger.js";
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`Configuration error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  logger.info("starting", {
+    database: config.databaseUrl ? "postgres" : `pglite:${config.dataDir}`,
+    env: config.nodeEnv,
+  });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax });
+  const gateway = await startServer({
+    database,
+    jwtSecret: config.jwtSecret,
+    logger,
+    host: config.host,
+    port: config.port,
+    development: config.nodeEnv !== "production",
+  });
+  logger.info("listening", { url: `${gateway.url}/graphql` });
+
+  if (config.nodeEnv !== "production") {
+    const admin = await mintToken(tokenKey(config.jwtSecret), { role: "ADMIN", sub: "playground", expiresIn: "12h" });
+    const lines = [
+      "",
+      `  GraphQL:     ${gateway.url}/graphql`,
+      `  Playground:  ${gateway.url}/playground`,
+      `  Health:      ${gateway.url}/healthz  ${gateway.url}/readyz`,
+      `  Database:    ${database.kind === "pglite" ? `embedded PGlite in ${config.dataDir}` : "PostgreSQL (DATABASE_URL)"}`,
+      "",
+      "  ADMIN token (12 h; paste into the playground's headers as",
+      '  {"Authorization": "Bearer <token>"}):',
+      "",
+      `  ${admin}`,
+      "",
+      config.jwtSecretGenerated ? "  (JWT_SECRET was generated for this run; set JWT_SECRET to keep tokens valid across restarts)\n" : "",
+    ];
+    process.stdout.write(lines.join("\n") + "\n");
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("shutting down", { signal });
+    try {
+      await gateway.close();
+      await database.close();
+      logger.info("stopped");
+      process.exit(0);
+    } catch (err) {
+      logger.error("shutdown failed", { error: err });
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((err) => {
+  console.error("Fatal:", err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,96 @@
+/** The contract's scalars: Money (decimal string of whole rupiah), DateTime, Date. */
+import { GraphQLScalarType, Kind } from "graphql";
+import { InputValueError } from "./errors.js";
+
+const MONEY_RE = /^\d{1,19}$/;
+const MAX_BIGINT = 9223372036854775807n;
+
+export function parseMoneyValue(value: unknown): bigint {
+  if (typeof value === "string" && MONEY_RE.test(value)) {
+    const v = BigInt(value);
+    if (v <= MAX_BIGINT) return v;
+  }
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
+  throw new InputValueError(
+    "Money must be a non-negative whole number of rupiah: a string of digits or an Int",
+  );
+}
+
+export const MoneyScalar = new GraphQLScalarType<bigint, string>({
+  name: "Money",
+  description: 'Whole Indonesian rupiah as a decimal string, e.g. "1500000". Inputs accept a string or an Int. Never a float.',
+  serialize(value) {
+    if (typeof value === "bigint") return value.toString();
+    if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
+    if (typeof value === "string" && /^-?\d+$/.test(value)) return value;
+    throw new TypeError("Money cannot represent a non-integer value");
+  },
+  parseValue: parseMoneyValue,
+  parseLiteral(ast) {
+    if (ast.kind === Kind.STRING) return parseMoneyValue(ast.value);
+    if (ast.kind === Kind.INT) {
+      if (!/^\d+$/.test(ast.value)) return parseMoneyValue(ast.value.startsWith("-") ? -1 : NaN);
+      return parseMoneyValue(ast.value);
+    }
+    throw new InputValueError("Money must be a string of digits or an Int");
+  },
+});
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+export function parseDateValue(value: unknown): string {
+  if (typeof value === "string") {
+    const m = DATE_RE.exec(value);
+    if (m) {
+      const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+      const dt = new Date(Date.UTC(y, mo - 1, d));
+      if (dt.getUTCFullYear() === y && dt.getUTCMonth() === mo - 1 && dt.getUTCDate() === d && y >= 1900 && y <= 2999) {
+        return value;
+      }
+    }
+  }
+  throw new InputValueError('Date must be a real calendar date "YYYY-MM-DD"');
+}
+
+export const DateScalar = new GraphQLScalarType<string, string>({
+  name: "Date",
+  description: 'Calendar date, "YYYY-MM-DD".',
+  serialize(value) {
+    if (typeof value === "string" && DATE_RE.test(value)) return value;
+    if (value instanceof Date) return value.toISOString().slice(0, 10);
+    throw new TypeError("Date cannot represent this value");
+  },
+  parseValue: parseDateValue,
+  parseLiteral(ast) {
+    if (ast.kind !== Kind.STRING) throw new InputValueError('Date must be a string "YYYY-MM-DD"');
+    return parseDateValue(ast.value);
+  },
+});
+
+const DATETIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+export function parseDateTimeValue(value: unknown): Date {
+  if (typeof value === "string" && DATETIME_RE.test(value)) {
+    const d = new Date(value);
+    if (!Number.isNaN(d.getTime())) return d;
+  }
+  throw new InputValueError('DateTime must be an ISO-8601 date-time with a zone, e.g. "2026-11-27T08:00:00.000Z"');
+}
+
+export const DateTimeScalar = new GraphQLScalarType<Date, string>({
+  name: "DateTime",
+  description: 'ISO-8601 date-time in UTC, e.g. "2026-11-27T08:00:00.000Z".',
+  serialize(value) {
+    if (value instanceof Date) return value.toISOString();
+    if (typeof value === "string" || typeof value === "number") {
+      const d = new Date(value);
+      if (!Number.isNaN(d.getTime())) return d.toISOString();
+    }
+    throw new TypeError("DateTime cannot represent this value");
+  },
+  parseValue: parseDateTimeValue,
+  parseLiteral(ast) {
+    if (ast.kind !== Kind.STRING) throw new InputValueError("DateTime must be a string");
+    return parseDateTimeValue(ast.value);
+  },
+});

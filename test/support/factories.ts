@@ -1,0 +1,253 @@
+/**
+ * Factories that insert consistent rows straight into the database (for read-side tests):
+ * schedules come from the same `buildSchedule` the lifecycle uses, payments from `allocate`,
+ * status history through the outbox module. Every value can be overridden.
+ */
+import { randomInt } from "node:crypto";
+import { eq } from "drizzle-orm";
+import type { Db } from "../../src/db/client.js";
+import {
+  customers,
+  loanApplications,
+  loanProducts,
+  loans,
+  partners,
+  paymentAllocations,
+  payments,
+  paymentTransactions,
+  type ApplicationRow,
+  type CustomerRow,
+  type LoanProductRow,
+  type LoanRow,
+  type PartnerRow,
+  type PaymentRow,
+  type PaymentTransactionRow,
+} from "../../src/db/schema.js";
+import { recordStatusChanges } from "../../src/events/outbox.js";
+import type { ApplicationStatus } from "../../src/features/applications/application-status.js";
+import { buildSchedule } from "../../src/features/loans/schedule.js";
+import { allocate } from "../../src/features/payments/allocation.js";
+import type { LoanStatus } from "../../src/features/payments/delinquency.js";
+import { world } from "./world.js";
+
+let seq = 0;
+const uniq = () => `${process.pid % 1000}${Date.now() % 100000}${++seq}${randomInt(1000)}`;
+
+async function db(): Promise<Db> {
+  return (await world()).database.db;
+}
+
+export async function product(code: "MTL" | "STL"): Promise<LoanProductRow> {
+  const [p] = await (await db()).select().from(loanProducts).where(eq(loanProducts.code, code));
+  return p!;
+}
+
+export async function makePartner(over: Partial<typeof partners.$inferInsert> = {}): Promise<PartnerRow> {
+  const u = uniq();
+  const [row] = await (await db())
+    .insert(partners)
+    .values({ code: `P${u}`.slice(0, 20), name: `Partner ${u}`, ...over })
+    .returning();
+  return row!;
+}
+
+/** A NIK consistent with the date of birth (province 31, Jakarta). */
+export function nikFor(dateOfBirth: string, female = false, serial = randomInt(10000)): string {
+  const [y, m, d] = dateOfBirth.split("-");
+  const day = Number(d) + (female ? 40 : 0);
+  return `3171${String(randomInt(100)).padStart(2, "0")}${String(day).padStart(2, "0")}${m}${y!.slice(2)}${String(serial).padStart(4, "0")}`;
+}
+
+export async function makeCustomer(over: Partial<typeof customers.$inferInsert> = {}): Promise<CustomerRow> {
+  const u = uniq();
+  const dateOfBirth = over.dateOfBirth ?? "1990-05-17";
+  const [row] = await (await db())
+    .insert(customers)
+    .values({
+      fullName: `Customer ${u}`,
+      nik: nikFor(dateOfBirth, false, Number(u.slice(-4))),
+      phone: `+628${u.padStart(10, "0").slice(-10)}`,
+      email: `c${u}@example.id`,
+      dateOfBirth,
+      monthlyIncome: 10_000_000n,
+      pinHash: "not-a-real-hash",
+      ...over,
+    })
+    .returning();
+  return row!;
+}
+
+export interface ApplicationOptions extends Partial<typeof loanApplications.$inferInsert> {
+  customer: CustomerRow;
+  productCode?: "MTL" | "STL";
+  status?: ApplicationStatus;
+  history?: ApplicationStatus[];
+}
+
+export async function makeApplication(o: ApplicationOptions): Promise<ApplicationRow> {
+  const { customer, productCode = "MTL", status = "SUBMITTED", history, ...over } = o;
+  const prod = await product(productCode);
+  const d = await db();
+  const [row] = await d
+    .insert(loanApplications)
+    .values({
+      customerId: customer.id,
+      partnerId: customer.partnerId,
+      productId: prod.id,
+      requestedAmount: productCode === "MTL" ? 3_000_000n : 1_000_000n,
+      tenorMonths: productCode === "MTL" ? 3 : 1,
+      purpose: "Modal usaha",
+      status,
+      creditGrade: "A-",
+      creditMaxAmount: 8_000_000n,
+      creditMaxTenorMonths: 6,
+      creditInterestBps: 400,
+      creditReasons: [],
+      ...over,
+    })
+    .returning();
+  const path = history ?? ["SUBMITTED", ...(status === "SUBMITTED" ? [] : [status])];
+  await recordStatusChanges(
+    d,
+    path.map((to, i) => ({
+      entityType: "APPLICATION" as const,
+      entityId: row!.id,
+      customerId: customer.id,
+      partnerId: customer.partnerId,
+      from: i === 0 ? null : path[i - 1]!,
+      to,
+      actor: i === 0 ? `customer:${customer.id}` : "admin:factory",
+      at: new Date(),
+    })),
+  );
+  return row!;
+}
+
+export interface LoanOptions {
+  customer: CustomerRow;
+  productCode?: "MTL" | "STL";
+  principal?: bigint;
+  tenorMonths?: number;
+  rateBps?: number;
+  status?: LoanStatus;
+  /** Disbursement date (YYYY-MM-DD); omitted for INACTIVE loans. */
+  loanDate?: string;
+}
+
+export interface LoanWorld {
+  application: ApplicationRow;
+  loan: LoanRow;
+  payments: PaymentRow[];
+}
+
+/** An accepted application with its loan and, when disbursed, its installment schedule. */
+export async function makeLoan(o: LoanOptions): Promise<LoanWorld> {
+  const productCode = o.productCode ?? "MTL";
+  const prod = await product(productCode);
+  const principal = o.principal ?? (productCode === "MTL" ? 3_000_000n : 1_000_000n);
+  const tenorMonths = o.tenorMonths ?? (productCode === "MTL" ? 3 : 1);
+  const rateBps = o.rateBps ?? (productCode === "MTL" ? 400 : 1000);
+  const status = o.status ?? "CURRENT";
+  const disbursed = !["INACTIVE", "CANCELLED", "DISBURSAL_FAILED"].includes(status);
+  const loanDate = o.loanDate ?? "2026-01-10";
+  const schedule = buildSchedule({ principal, tenorMonths, monthlyInterestRateBps: rateBps, originationFeeBps: prod.originationFeeBps, loanDate });
+  const application = await makeApplication({
+    customer: o.customer,
+    productCode,
+    requestedAmount: principal,
+    tenorMonths,
+    status: disbursed ? "FUND_DISBURSAL_SUCCESSFUL" : "OFFER_ACCEPTED",
+    history: disbursed
+      ? ["SUBMITTED", "OFFER_MADE", "OFFER_ACCEPTED", "FUND_DISBURSAL_SUCCESSFUL"]
+      : ["SUBMITTED", "OFFER_MADE", "OFFER_ACCEPTED"],
+    offerAmount: principal,
+    offerTenorMonths: tenorMonths,
+    offerInterestBps: rateBps,
+    offerOriginationFee: schedule.originationFee,
+    offerDisbursedAmount: schedule.disbursedAmount,
+    offerInstallmentAmount: schedule.regularInstallment,
+    offerFirstDueDate: schedule.firstDueDate,
+    offerExpiresAt: new Date(Date.now() + 3 * 86400_000),
+  });
+  const d = await db();
+  const [loan] = await d
+    .insert(loans)
+    .values({
+      applicationId: application.id,
+      customerId: o.customer.id,
+      partnerId: o.customer.partnerId,
+      productId: prod.id,
+      principal,
+      originationFee: schedule.originationFee,
+      disbursedAmount: schedule.disbursedAmount,
+      monthlyInterestBps: rateBps,
+      tenorMonths,
+      status,
+      disbursedAt: disbursed ? new Date(`${loanDate}T03:00:00.000Z`) : null,
+    })
+    .returning();
+  const loanPath: LoanStatus[] = disbursed ? ["INACTIVE", "CURRENT", ...(status === "CURRENT" ? [] : [status])] : ["INACTIVE", ...(status === "INACTIVE" ? [] : [status])];
+  await recordStatusChanges(
+    d,
+    loanPath.map((to, i) => ({
+      entityType: "LOAN" as const,
+      entityId: loan!.id,
+      customerId: o.customer.id,
+      partnerId: o.customer.partnerId,
+      from: i === 0 ? null : loanPath[i - 1]!,
+      to,
+      actor: "admin:factory",
+      at: new Date(),
+    })),
+  );
+  let rows: PaymentRow[] = [];
+  if (disbursed) {
+    rows = await d
+      .insert(payments)
+      .values(
+        schedule.installments.map((i) => ({
+          loanId: loan!.id,
+          installmentNumber: i.installmentNumber,
+          dueDate: i.dueDate,
+          principalDue: i.principal,
+          interestDue: i.interest,
+          status: "NOT_DUE",
+        })),
+      )
+      .returning();
+    rows.sort((a, b) => a.installmentNumber - b.installmentNumber);
+  }
+  return { application, loan: loan!, payments: rows };
+}
+
+/** A received payment allocated oldest-first, with its allocation rows (no status changes). */
+export async function makeTransaction(l: LoanWorld, amount: bigint, paidAt = new Date()): Promise<PaymentTransactionRow> {
+  const d = await db();
+  const current = await d.select().from(payments).where(eq(payments.loanId, l.loan.id));
+  const { allocations, walletCredit } = allocate(
+    amount,
+    current.map((p) => ({
+      paymentId: p.id,
+      installmentNumber: p.installmentNumber,
+      principalOutstanding: p.principalDue - p.paidPrincipal,
+      interestOutstanding: p.interestDue - p.paidInterest,
+      lateFeeOutstanding: p.lateFeeDue - p.paidLateFee,
+    })),
+  );
+  const [tx] = await d
+    .insert(paymentTransactions)
+    .values({ loanId: l.loan.id, customerId: l.loan.customerId, amount, idempotencyKey: `k-${uniq()}`, paidAt, walletCredit, channel: "TEST" })
+    .returning();
+  for (const a of allocations) {
+    await d.insert(paymentAllocations).values({ transactionId: tx!.id, paymentId: a.paymentId, principal: a.principal, interest: a.interest, lateFee: a.lateFee });
+    const p = current.find((c) => c.id === a.paymentId)!;
+    const paidPrincipal = p.paidPrincipal + a.principal;
+    const paidInterest = p.paidInterest + a.interest;
+    const paidLateFee = p.paidLateFee + a.lateFee;
+    await d
+      .update(payments)
+      .set({ paidPrincipal, paidInterest, paidLateFee, paidAmount: paidPrincipal + paidInterest + paidLateFee })
+      .where(eq(payments.id, p.id));
+  }
+  return tx!;
+}
