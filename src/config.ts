@@ -2,6 +2,8 @@
  * The only module that reads process.env. Everything is validated once and typed.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 export interface Config {
   nodeEnv: "development" | "production" | "test";
@@ -46,11 +48,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`NODE_ENV must be development, production or test, got "${nodeEnvRaw}"`);
   }
   const nodeEnv = nodeEnvRaw as Config["nodeEnv"];
+  const dataDir = env.DATA_DIR || "./.data";
   let jwtSecret = env.JWT_SECRET || "";
   let jwtSecretGenerated = false;
   if (!jwtSecret) {
     if (nodeEnv === "production") throw new ConfigError("JWT_SECRET is required when NODE_ENV=production");
-    jwtSecret = randomBytes(32).toString("base64url");
+    jwtSecret = nodeEnv === "development" ? developmentSecret(dataDir) : randomBytes(32).toString("base64url");
     jwtSecretGenerated = true;
   } else if (jwtSecret.length < 16) {
     throw new ConfigError("JWT_SECRET must be at least 16 characters");
@@ -66,7 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     nodeEnv,
     databaseUrl,
-    dataDir: env.DATA_DIR || "./.data",
+    dataDir,
     port: intVar(env, "PORT", 4000, 0, 65535),
     host: env.HOST || "127.0.0.1",
     jwtSecret,
@@ -76,4 +79,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dailyUpdateIntervalMinutes: intVar(env, "DAILY_UPDATE_INTERVAL_MINUTES", 0, 0, 7 * 24 * 60),
     logLevel,
   };
+}
+
+/** Where a development run keeps its generated JWT secret (so tokens survive restarts). */
+export function developmentSecretPath(dataDir: string): string {
+  return join(dataDir, "jwt-secret");
+}
+
+/** Development only: a random secret made once and kept beside the embedded database. */
+function developmentSecret(dataDir: string): string {
+  const file = developmentSecretPath(dataDir);
+  try {
+    if (existsSync(file)) {
+      const s = readFileSync(file, "utf8").trim();
+      if (s.length >= 16) return s;
+    }
+    mkdirSync(dataDir, { recursive: true });
+    const secret = randomBytes(32).toString("base64url");
+    writeFileSync(file, secret + "\n", { mode: 0o600 });
+    return secret;
+  } catch {
+    return randomBytes(32).toString("base64url");
+  }
 }

@@ -46,7 +46,9 @@ async function main() {
       "",
       `  ${admin}`,
       "",
-      config.jwtSecretGenerated ? "  (JWT_SECRET was generated for this run; set JWT_SECRET to keep tokens valid across restarts)\n" : "",
+      config.jwtSecretGenerated
+        ? `  (no JWT_SECRET set: using a development secret kept in ${config.dataDir}/jwt-secret;\n   mint more tokens with: npm run token -- --role PARTNER --sub <partner id>)\n`
+        : "",
     ];
     process.stdout.write(lines.join("\n") + "\n");
   }

@@ -1,19 +1,16 @@
 /** The contract's scalars: Money (decimal string of whole rupiah), DateTime, Date. */
 import { GraphQLScalarType, Kind } from "graphql";
+import { isValidDate } from "../shared/dates.js";
+import { MoneyParseError, parseMoney } from "../shared/money.js";
 import { InputValueError } from "./errors.js";
 
-const MONEY_RE = /^\d{1,19}$/;
-const MAX_BIGINT = 9223372036854775807n;
-
 export function parseMoneyValue(value: unknown): bigint {
-  if (typeof value === "string" && MONEY_RE.test(value)) {
-    const v = BigInt(value);
-    if (v <= MAX_BIGINT) return v;
+  try {
+    return parseMoney(value);
+  } catch (err) {
+    if (err instanceof MoneyParseError) throw new InputValueError(err.message);
+    throw err;
   }
-  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  throw new InputValueError(
-    "Money must be a non-negative whole number of rupiah: a string of digits or an Int",
-  );
 }
 
 export const MoneyScalar = new GraphQLScalarType<bigint, string>({
@@ -29,26 +26,16 @@ export const MoneyScalar = new GraphQLScalarType<bigint, string>({
   parseLiteral(ast) {
     if (ast.kind === Kind.STRING) return parseMoneyValue(ast.value);
     if (ast.kind === Kind.INT) {
-      if (!/^\d+$/.test(ast.value)) return parseMoneyValue(ast.value.startsWith("-") ? -1 : NaN);
-      return parseMoneyValue(ast.value);
+      return parseMoneyValue(/^\d+$/.test(ast.value) ? ast.value : -1);
     }
     throw new InputValueError("Money must be a string of digits or an Int");
   },
 });
 
-const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
 export function parseDateValue(value: unknown): string {
-  if (typeof value === "string") {
-    const m = DATE_RE.exec(value);
-    if (m) {
-      const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-      const dt = new Date(Date.UTC(y, mo - 1, d));
-      if (dt.getUTCFullYear() === y && dt.getUTCMonth() === mo - 1 && dt.getUTCDate() === d && y >= 1900 && y <= 2999) {
-        return value;
-      }
-    }
-  }
+  if (typeof value === "string" && isValidDate(value)) return value;
   throw new InputValueError('Date must be a real calendar date "YYYY-MM-DD"');
 }
 
