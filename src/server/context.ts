@@ -4,6 +4,7 @@
  */
 import type { Database, Db } from "../db/client.js";
 import type { Viewer } from "../auth/viewer.js";
+import type { EventBus } from "../events/bus.js";
 import { createLoaders, type Loaders } from "./loaders.js";
 
 export interface Clock {
@@ -18,6 +19,7 @@ export interface AppServices {
   jwtSecret: string;
   /** Called after a transaction that wrote status events commits (subscriptions wake-up). */
   afterEventsCommitted: () => void;
+  events: EventBus;
 }
 
 export interface Context {

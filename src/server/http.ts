@@ -12,10 +12,12 @@ import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import { tokenKey, viewerFromAuthorization } from "../auth/tokens.js";
 import type { Database } from "../db/client.js";
+import { setCursorSecret } from "../shared/connections.js";
 import { createContext, type AppServices, type Clock, type Context } from "./context.js";
 import { DomainError, formatError, setUnexpectedErrorReporter } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { buildGatewaySchema } from "./schema.js";
+import { EventBus } from "../events/bus.js";
 
 export const MAX_BODY_BYTES = 1_000_000;
 
@@ -28,6 +30,8 @@ export interface GatewayOptions {
   port: number;
   /** Introspection for everyone (development); otherwise ADMIN only. */
   development: boolean;
+  /** Status events are kept at least this many days (minimum 7). */
+  eventRetentionDays?: number;
   /** Optional extra HTTP routes (e.g. the playground's static files); return true when handled. */
   extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 }
@@ -87,16 +91,26 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { database, logger } = opts;
   const schema = buildGatewaySchema();
   const key = tokenKey(opts.jwtSecret);
-  const listeners = new Set<() => void>();
+  const events = new EventBus({ database, logger, clock: opts.clock });
+  await events.start();
   const app: AppServices = {
     database,
     clock: opts.clock,
     jwtSecret: opts.jwtSecret,
-    afterEventsCommitted: () => {
-      for (const l of listeners) l();
-    },
+    afterEventsCommitted: () => events.wake(),
+    events,
   };
+  const retentionDays = opts.eventRetentionDays ?? 7;
+  const prune = () =>
+    events.prune(retentionDays).then(
+      (n) => n > 0 && logger.info("pruned status events", { deleted: n, retentionDays }),
+      (err) => logger.warn("status event pruning failed", { error: err }),
+    );
+  void prune();
+  const pruneTimer = setInterval(prune, 3_600_000);
+  pruneTimer.unref();
   setUnexpectedErrorReporter((err) => logger.error("unexpected error", { error: err }));
+  setCursorSecret(opts.jwtSecret);
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -274,6 +288,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const closed = new Promise<void>((r) => httpServer.close(() => r()));
       for (const client of wss.clients) client.close(1001, "Server shutting down");
       await wsServer.dispose();
+      clearInterval(pruneTimer);
+      await events.close();
       if (inFlight > 0) await new Promise<void>((r) => (drained = r));
       httpServer.closeIdleConnections();
       await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000).unref())]);

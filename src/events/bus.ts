@@ -1,0 +1,345 @@
+/**
+ * Fan-out of committed status events to subscriptions.
+ *
+ * The `status_events` table is the source of truth: the bus only ever reads rows with an id
+ * above the last one it has dispatched, in id order (ids commit in order, see outbox.ts), so a
+ * wake-up that is lost, late or duplicated never loses or repeats an event. Wake-ups come from
+ * this process after a commit, from PostgreSQL NOTIFY (other instances), and from a slow poll
+ * as a safety net. A subscription with `after` replays stored rows first, while live rows are
+ * buffered, and skips anything at or below the last id it delivered.
+ */
+import { and, asc, gt, lt, sql, type SQL } from "drizzle-orm";
+import { canSeeEvent, statusEventScope } from "../auth/policy.js";
+import type { Viewer } from "../auth/viewer.js";
+import type { Database } from "../db/client.js";
+import { statusEvents, type StatusEventRow } from "../db/schema.js";
+import { badInput, unauthenticated } from "../server/errors.js";
+import type { Logger } from "../server/logger.js";
+import { isUuid } from "../shared/ids.js";
+import { NOTIFY_CHANNEL } from "./outbox.js";
+
+const FETCH_BATCH = 500;
+/** A subscriber this far behind is cut off rather than buffering without bound. */
+const MAX_BUFFERED = 10_000;
+
+export function encodeEventCursor(id: bigint): string {
+  return Buffer.from(`e1|${id}`, "utf8").toString("base64url");
+}
+
+export function decodeEventCursor(cursor: string): bigint {
+  const bad = () => badInput("after", "Invalid cursor");
+  if (typeof cursor !== "string" || cursor.length > 64 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
+  const m = /^e1\|(\d{1,19})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  if (!m) throw bad();
+  return BigInt(m[1]!);
+}
+
+export interface EventFilter {
+  entityType: "LOAN" | "APPLICATION";
+  entityId?: string | null;
+  partnerId?: string | null;
+}
+
+export interface DeliveredEvent {
+  cursor: string;
+  entityId: string;
+  fromStatus: string | null;
+  toStatus: string;
+  reason: string | null;
+  at: Date;
+  /** Set by the resolver per event: fresh loaders so the nested loan/application is current. */
+  id: bigint;
+}
+
+function toDelivered(row: StatusEventRow): DeliveredEvent {
+  return {
+    cursor: encodeEventCursor(row.id),
+    id: row.id,
+    entityId: row.entityId,
+    fromStatus: row.fromStatus,
+    toStatus: row.toStatus,
+    reason: row.reason,
+    at: row.at,
+  };
+}
+
+/** Rows the filter and the viewer's visibility let through (SQL side, for replay). */
+function filterConds(viewer: Viewer, f: EventFilter): (SQL | undefined)[] {
+  return [
+    sql`${statusEvents.entityType} = ${f.entityType}`,
+    f.entityId ? sql`${statusEvents.entityId} = ${f.entityId}::uuid` : undefined,
+    f.partnerId ? sql`${statusEvents.partnerId} = ${f.partnerId}::uuid` : undefined,
+    statusEventScope(viewer),
+  ];
+}
+
+function matches(viewer: Viewer, f: EventFilter, row: StatusEventRow): boolean {
+  if (row.entityType !== f.entityType) return false;
+  if (f.entityId && row.entityId !== f.entityId) return false;
+  if (f.partnerId && row.partnerId !== f.partnerId) return false;
+  return canSeeEvent(viewer, row);
+}
+
+class Subscriber {
+  buffer: StatusEventRow[] = [];
+  waiting: ((r: IteratorResult<StatusEventRow>) => void) | undefined;
+  failWaiting: ((err: unknown) => void) | undefined;
+  done = false;
+  error: unknown;
+  constructor(
+    readonly viewer: Viewer,
+    readonly filter: EventFilter,
+  ) {}
+
+  push(row: StatusEventRow): void {
+    if (this.done || !matches(this.viewer, this.filter, row)) return;
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = this.failWaiting = undefined;
+      w({ value: row, done: false });
+      return;
+    }
+    this.buffer.push(row);
+    if (this.buffer.length > MAX_BUFFERED) this.fail(new Error("Subscriber too slow; resubscribe with `after`"));
+  }
+
+  fail(err: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.error = err;
+    this.buffer = [];
+    if (this.failWaiting) {
+      const f = this.failWaiting;
+      this.waiting = this.failWaiting = undefined;
+      f(err);
+    }
+  }
+
+  end(): void {
+    if (this.done) return;
+    this.done = true;
+    this.buffer = [];
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = this.failWaiting = undefined;
+      w({ value: undefined, done: true });
+    }
+  }
+
+  next(): Promise<IteratorResult<StatusEventRow>> {
+    if (this.buffer.length) return Promise.resolve({ value: this.buffer.shift()!, done: false });
+    if (this.error) return Promise.reject(this.error);
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => {
+      this.waiting = resolve;
+      this.failWaiting = reject;
+    });
+  }
+}
+
+export interface EventBusOptions {
+  database: Database;
+  logger: Logger;
+  /** Safety-net poll interval; NOTIFY and in-process wake-ups are immediate. */
+  pollMs?: number;
+  clock?: { now(): Date };
+}
+
+export class EventBus {
+  private readonly subscribers = new Set<Subscriber>();
+  private lastId = 0n;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+  private closed = false;
+  /** Time from a wake-up to dispatch, for diagnostics. */
+  dispatched = 0;
+
+  constructor(private readonly opts: EventBusOptions) {}
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  async start(): Promise<void> {
+    const [row] = await this.opts.database.db
+      .select({ max: sql<string | null>`max(${statusEvents.id})::text` })
+      .from(statusEvents);
+    this.lastId = row?.max ? BigInt(row.max) : 0n;
+    const pg = this.opts.database.pg;
+    if (pg) {
+      // postgres.js re-listens after a lost connection and calls onlisten again: catch up then.
+      const req = await pg.listen(NOTIFY_CHANNEL, () => this.wake(), () => this.wake());
+      this.unlisten = () => req.unlisten();
+    }
+    const poll = this.opts.pollMs ?? (pg ? 2000 : 0);
+    if (poll > 0) {
+      this.timer = setInterval(() => this.wake(), poll);
+      this.timer.unref();
+    }
+  }
+
+  /** Fetch and dispatch everything committed since the last dispatch (coalesced, in order). */
+  wake(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.drain();
+        } while (this.again && !this.closed);
+      } catch (err) {
+        this.opts.logger.warn("event fetch failed; will retry", { error: err });
+        if (!this.closed) setTimeout(() => this.wake(), 500).unref();
+      } finally {
+        this.running = undefined;
+      }
+    })();
+  }
+
+  /** Resolves when everything committed before the call has been dispatched. */
+  async flush(): Promise<void> {
+    this.wake();
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const rows = await this.opts.database.db
+        .select()
+        .from(statusEvents)
+        .where(gt(statusEvents.id, this.lastId))
+        .orderBy(asc(statusEvents.id))
+        .limit(FETCH_BATCH);
+      for (const row of rows) {
+        this.lastId = row.id;
+        for (const s of this.subscribers) s.push(row);
+        this.dispatched++;
+      }
+      if (rows.length < FETCH_BATCH) return;
+    }
+  }
+
+  /**
+   * A subscription's event stream: optional replay after `after`, then live, filtered and
+   * scoped to the viewer; ends with UNAUTHENTICATED when the viewer's token expires.
+   */
+  subscribe(viewer: Viewer, filter: EventFilter, after: string | null | undefined): AsyncIterableIterator<DeliveredEvent> {
+    const afterId = after ? decodeEventCursor(after) : undefined;
+    const normalized: EventFilter = {
+      entityType: filter.entityType,
+      entityId: filter.entityId ? filter.entityId.toLowerCase() : filter.entityId,
+      partnerId: filter.partnerId ? filter.partnerId.toLowerCase() : filter.partnerId,
+    };
+    const sub = new Subscriber(viewer, normalized);
+    // An id that cannot exist matches nothing (no error: existence is never revealed).
+    const impossible =
+      (normalized.entityId != null && !isUuid(normalized.entityId)) ||
+      (normalized.partnerId != null && !isUuid(normalized.partnerId));
+    if (!impossible) this.subscribers.add(sub);
+    const db = this.opts.database.db;
+    let lastDelivered = afterId ?? -1n;
+    let replay: StatusEventRow[] = [];
+    let replayDone = afterId === undefined || impossible;
+    // Live-only: start after whatever is committed now (anything older is history, not news).
+    let startKnown = afterId !== undefined || impossible;
+    let expiry: NodeJS.Timeout | undefined;
+    const exp = "exp" in viewer ? viewer.exp : undefined;
+    if (exp !== undefined) {
+      const ms = exp * 1000 - (this.opts.clock?.now() ?? new Date()).getTime();
+      const fail = () => sub.fail(unauthenticated("Token expired"));
+      if (ms <= 0) fail();
+      else {
+        expiry = setTimeout(fail, Math.min(ms, 2 ** 31 - 1));
+        expiry.unref();
+      }
+    }
+    const cleanup = () => {
+      this.subscribers.delete(sub);
+      if (expiry) clearTimeout(expiry);
+      sub.end();
+    };
+    const fetchReplay = async () => {
+      replay = (await db
+        .select()
+        .from(statusEvents)
+        .where(and(gt(statusEvents.id, lastDelivered), ...filterConds(viewer, normalized)))
+        .orderBy(asc(statusEvents.id))
+        .limit(FETCH_BATCH)) as StatusEventRow[];
+      if (replay.length < FETCH_BATCH) replayDone = true;
+    };
+    const iterator: AsyncIterableIterator<DeliveredEvent> = {
+      async next(): Promise<IteratorResult<DeliveredEvent>> {
+        try {
+          if (impossible) {
+            // Park forever (until the client stops): there is nothing to deliver.
+            return await new Promise<IteratorResult<DeliveredEvent>>((resolve, reject) => {
+              sub.waiting = resolve as never;
+              sub.failWaiting = reject;
+            });
+          }
+          if (!startKnown) {
+            const [row] = await db.select({ max: sql<string | null>`max(${statusEvents.id})::text` }).from(statusEvents);
+            lastDelivered = row?.max ? BigInt(row.max) : 0n;
+            startKnown = true;
+          }
+          for (;;) {
+            if (sub.error) throw sub.error;
+            if (!replayDone && replay.length === 0) await fetchReplay();
+            if (replay.length) {
+              const row = replay.shift()!;
+              lastDelivered = row.id;
+              return { value: toDelivered(row), done: false };
+            }
+            if (!replayDone) continue;
+            const r = await sub.next();
+            if (r.done) return { value: undefined, done: true };
+            if (r.value.id <= lastDelivered) continue; // already replayed
+            lastDelivered = r.value.id;
+            return { value: toDelivered(r.value), done: false };
+          }
+        } catch (err) {
+          cleanup();
+          throw err;
+        }
+      },
+      async return(): Promise<IteratorResult<DeliveredEvent>> {
+        cleanup();
+        return { value: undefined, done: true };
+      },
+      async throw(err?: unknown): Promise<IteratorResult<DeliveredEvent>> {
+        cleanup();
+        throw err;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+    return iterator;
+  }
+
+  /** Delete events older than the retention period (at least 7 days). */
+  async prune(retentionDays: number): Promise<number> {
+    const days = Math.max(7, retentionDays);
+    const cutoff = new Date((this.opts.clock?.now() ?? new Date()).getTime() - days * 86_400_000);
+    const deleted = await this.opts.database.db
+      .delete(statusEvents)
+      .where(lt(statusEvents.at, cutoff))
+      .returning({ id: statusEvents.id });
+    return deleted.length;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const s of this.subscribers) s.end();
+    this.subscribers.clear();
+    if (this.unlisten) await this.unlisten().catch(() => {});
+    while (this.running) await this.running.catch(() => {});
+  }
+}

@@ -1,0 +1,206 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { recordStatusChange, transact } from "../src/events/outbox.js";
+import { changeApplicationStatus, changeLoanStatus } from "./support/events.js";
+import { makeApplication, makeCustomer, makeLoan, makePartner } from "./support/factories.js";
+import { collect, gatewayWsUrl, settle, wsClient } from "./support/ws.js";
+import { adminToken, tokenFor, world } from "./support/world.js";
+import type { Client } from "graphql-ws";
+
+const LOAN_SUB = `subscription($loanId: ID, $partnerId: ID, $after: String) {
+  loanStatusChanged(loanId: $loanId, partnerId: $partnerId, after: $after) {
+    cursor fromStatus toStatus reason at loan { id status statusCode }
+  }
+}`;
+const APP_SUB = `subscription($applicationId: ID, $partnerId: ID, $after: String) {
+  applicationStatusChanged(applicationId: $applicationId, partnerId: $partnerId, after: $after) {
+    cursor fromStatus toStatus reason application { id status }
+  }
+}`;
+
+const clients: Client[] = [];
+async function client(token?: string | null) {
+  const c = wsClient(await gatewayWsUrl(), token);
+  clients.push(c);
+  return c;
+}
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.dispose()));
+});
+
+async function partnerLoan() {
+  const partner = await makePartner();
+  const customer = await makeCustomer({ partnerId: partner.id });
+  const l = await makeLoan({ customer, status: "CURRENT" });
+  return { partner, customer, ...l };
+}
+
+describe("loanStatusChanged", () => {
+  it("delivers a committed loan status change live, with the current loan", async () => {
+    const { loan, customer } = await partnerLoan();
+    const sub = collect(await client(await adminToken()), LOAN_SUB, { loanId: loan.id });
+    await settle();
+    await changeLoanStatus(loan.id, customer, "CURRENT", "LATE_1DPD", "daily update");
+    const [e] = await sub.waitFor(1);
+    expect(e.loanStatusChanged).toMatchObject({
+      fromStatus: "CURRENT",
+      toStatus: "LATE_1DPD",
+      reason: "daily update",
+      loan: { id: loan.id, status: "LATE_1DPD", statusCode: 230 },
+    });
+    expect(typeof e.loanStatusChanged.cursor).toBe("string");
+  });
+
+  it("scopes events: a partner gets only its own loans, asking for another partner's id gives nothing", async () => {
+    const a = await partnerLoan();
+    const b = await partnerLoan();
+    const tokenA = await tokenFor("PARTNER", a.partner.id);
+    const mine = collect(await client(tokenA), LOAN_SUB, { partnerId: a.partner.id });
+    const all = collect(await client(tokenA), LOAN_SUB, {});
+    const theirs = collect(await client(tokenA), LOAN_SUB, { partnerId: b.partner.id });
+    const theirLoan = collect(await client(tokenA), LOAN_SUB, { loanId: b.loan.id });
+    await settle();
+    await changeLoanStatus(b.loan.id, b.customer, "CURRENT", "LATE_1DPD");
+    await changeLoanStatus(a.loan.id, a.customer, "CURRENT", "LATE_1DPD");
+    await mine.waitFor(1);
+    await all.waitFor(1);
+    await settle(300);
+    expect(mine.events.map((e) => e.loanStatusChanged.loan.id)).toEqual([a.loan.id]);
+    expect(all.events.map((e) => e.loanStatusChanged.loan.id)).toEqual([a.loan.id]);
+    expect(theirs.events).toEqual([]);
+    expect(theirs.errors).toEqual([]);
+    expect(theirLoan.events).toEqual([]);
+    expect(theirLoan.errors).toEqual([]);
+  });
+
+  it("scopes events for a customer to its own loans; ADMIN sees every partner's", async () => {
+    const a = await partnerLoan();
+    const b = await partnerLoan();
+    const cust = collect(await client(await tokenFor("CUSTOMER", a.customer.id)), LOAN_SUB, {});
+    const admin = collect(await client(await adminToken()), LOAN_SUB, { partnerId: b.partner.id });
+    await settle();
+    await changeLoanStatus(b.loan.id, b.customer, "CURRENT", "LATE_1DPD");
+    await changeLoanStatus(a.loan.id, a.customer, "CURRENT", "LATE_1DPD");
+    await cust.waitFor(1);
+    await admin.waitFor(1);
+    await settle(200);
+    expect(cust.events.map((e) => e.loanStatusChanged.loan.id)).toEqual([a.loan.id]);
+    expect(admin.events.map((e) => e.loanStatusChanged.loan.id)).toEqual([b.loan.id]);
+  });
+
+  it("resumes after a disconnect: replays what happened meanwhile, then continues live, no gap, no duplicate", async () => {
+    const { loan, customer } = await partnerLoan();
+    const token = await adminToken();
+    const first = collect(await client(token), LOAN_SUB, { loanId: loan.id });
+    await settle();
+    await changeLoanStatus(loan.id, customer, "CURRENT", "LATE_1DPD");
+    const [e1] = await first.waitFor(1);
+    first.stop();
+    // Changes while disconnected.
+    await changeLoanStatus(loan.id, customer, "LATE_1DPD", "LATE_5DPD");
+    await changeLoanStatus(loan.id, customer, "LATE_5DPD", "LATE_30DPD");
+    const resumed = collect(await client(token), LOAN_SUB, { loanId: loan.id, after: e1.loanStatusChanged.cursor });
+    const replayed = await resumed.waitFor(2);
+    expect(replayed.map((e) => e.loanStatusChanged.toStatus)).toEqual(["LATE_5DPD", "LATE_30DPD"]);
+    await changeLoanStatus(loan.id, customer, "LATE_30DPD", "LATE_60DPD");
+    const all = await resumed.waitFor(3);
+    await settle(200);
+    expect(resumed.events.map((e) => e.loanStatusChanged.toStatus)).toEqual(["LATE_5DPD", "LATE_30DPD", "LATE_60DPD"]);
+    const cursors = all.map((e) => e.loanStatusChanged.cursor);
+    expect(new Set(cursors).size).toBe(cursors.length);
+  });
+
+  it("has no duplicate and no gap when events are committed during the replay", async () => {
+    const { loan, customer } = await partnerLoan();
+    const token = await adminToken();
+    const statuses = ["LATE_1DPD", "LATE_5DPD", "LATE_30DPD", "LATE_60DPD", "LATE_90DPD", "LATE_120DPD", "LATE_150DPD", "LATE_180DPD"] as const;
+    // A cursor from before everything.
+    const probe = collect(await client(token), LOAN_SUB, { loanId: loan.id });
+    await settle();
+    await changeLoanStatus(loan.id, customer, "CURRENT", statuses[0]);
+    const [first] = await probe.waitFor(1);
+    probe.stop();
+    await changeLoanStatus(loan.id, customer, statuses[0], statuses[1]);
+    await changeLoanStatus(loan.id, customer, statuses[1], statuses[2]);
+    // Subscribe with `after` while more changes are being committed concurrently.
+    const resumed = collect(await client(token), LOAN_SUB, { loanId: loan.id, after: first.loanStatusChanged.cursor });
+    for (let i = 3; i < statuses.length; i++) await changeLoanStatus(loan.id, customer, statuses[i - 1], statuses[i]);
+    const got = await resumed.waitFor(statuses.length - 1);
+    await settle(300);
+    expect(resumed.events.map((e) => e.loanStatusChanged.toStatus)).toEqual(statuses.slice(1));
+    expect(got).toHaveLength(statuses.length - 1);
+  });
+
+  it("emits nothing for a rolled-back change", async () => {
+    const { loan, customer } = await partnerLoan();
+    const w = await world();
+    const sub = collect(await client(await adminToken()), LOAN_SUB, { loanId: loan.id });
+    await settle();
+    await expect(
+      transact(w.gateway.app, async (tx) => {
+        await recordStatusChange(tx, {
+          entityType: "LOAN",
+          entityId: loan.id,
+          customerId: customer.id,
+          partnerId: customer.partnerId,
+          from: "CURRENT",
+          to: "LATE_1DPD",
+          actor: "admin:test",
+          at: new Date(),
+        });
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    await changeLoanStatus(loan.id, customer, "CURRENT", "LATE_5DPD", "after rollback");
+    await sub.waitFor(1);
+    await settle(200);
+    expect(sub.events.map((e) => e.loanStatusChanged.toStatus)).toEqual(["LATE_5DPD"]);
+  });
+
+  it("rejects a forged cursor with BAD_USER_INPUT and an anonymous subscriber with UNAUTHENTICATED", async () => {
+    const forged = collect(await client(await adminToken()), LOAN_SUB, { after: "not-a-cursor" });
+    const anon = collect(await client(null), LOAN_SUB, {});
+    await settle(300);
+    expect(JSON.stringify(forged.errors)).toContain("BAD_USER_INPUT");
+    expect(JSON.stringify(anon.errors)).toContain("UNAUTHENTICATED");
+  });
+
+  it("closes the connection with 4403 for a bad token", async () => {
+    const c = wsClient(await gatewayWsUrl(), "not.a.token");
+    clients.push(c);
+    const closed = new Promise<number>((resolve) => c.on("closed", (ev) => resolve((ev as { code: number }).code)));
+    const sub = collect(c, LOAN_SUB, {});
+    expect(await closed).toBe(4403);
+    sub.stop();
+  });
+
+  it("ends the subscription when the token expires", async () => {
+    const token = await tokenFor("ADMIN", "short", 2);
+    const sub = collect(await client(token), LOAN_SUB, {});
+    const deadline = Date.now() + 6000;
+    while (!sub.errors.length && Date.now() < deadline) await settle(100);
+    expect(JSON.stringify(sub.errors)).toContain("UNAUTHENTICATED");
+  });
+});
+
+describe("applicationStatusChanged", () => {
+  it("delivers application changes with scoping", async () => {
+    const partner = await makePartner();
+    const customer = await makeCustomer({ partnerId: partner.id });
+    const app = await makeApplication({ customer });
+    const other = await makeCustomer({ partnerId: (await makePartner()).id });
+    const otherApp = await makeApplication({ customer: other });
+    const sub = collect(await client(await tokenFor("PARTNER", partner.id)), APP_SUB, {});
+    await settle();
+    await changeApplicationStatus(otherApp.id, other, "SUBMITTED", "OFFER_MADE");
+    await changeApplicationStatus(app.id, customer, "SUBMITTED", "OFFER_MADE", "approved");
+    const [e] = await sub.waitFor(1);
+    await settle(200);
+    expect(sub.events).toHaveLength(1);
+    expect(e.applicationStatusChanged).toMatchObject({
+      fromStatus: "SUBMITTED",
+      toStatus: "OFFER_MADE",
+      reason: "approved",
+      application: { id: app.id, status: "OFFER_MADE" },
+    });
+  });
+});
