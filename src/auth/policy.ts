@@ -13,6 +13,7 @@ import {
   payments,
   statusEvents,
 } from "../db/schema.js";
+import { maskNik } from "../features/customers/identity.js";
 import type { Viewer } from "./viewer.js";
 
 const NOTHING = sql`false`;
@@ -126,6 +127,5 @@ export function canSeeEvent(v: Viewer, e: { customerId: string; partnerId: strin
 
 /** NIK as the viewer may see it: masked for partners (first 6 and last 4 digits kept). */
 export function nikFor(v: Viewer, nik: string): string {
-  if (v.role !== "PARTNER") return nik;
-  return nik.slice(0, 6) + "*".repeat(Math.max(0, nik.length - 10)) + nik.slice(-4);
+  return v.role === "PARTNER" ? maskNik(nik) : nik;
 }

@@ -246,8 +246,8 @@ export class EventBus {
     let lastDelivered = afterId ?? -1n;
     let replay: StatusEventRow[] = [];
     let replayDone = afterId === undefined || impossible;
-    // Live-only: start after whatever is committed now (anything older is history, not news).
-    let startKnown = afterId !== undefined || impossible;
+    // Live-only: everything the bus dispatches from now on (it has dispatched up to lastId).
+    if (afterId === undefined) lastDelivered = this.lastId;
     let expiry: NodeJS.Timeout | undefined;
     const exp = "exp" in viewer ? viewer.exp : undefined;
     if (exp !== undefined) {
@@ -282,11 +282,6 @@ export class EventBus {
               sub.waiting = resolve as never;
               sub.failWaiting = reject;
             });
-          }
-          if (!startKnown) {
-            const [row] = await db.select({ max: sql<string | null>`max(${statusEvents.id})::text` }).from(statusEvents);
-            lastDelivered = row?.max ? BigInt(row.max) : 0n;
-            startKnown = true;
           }
           for (;;) {
             if (sub.error) throw sub.error;

@@ -2,7 +2,7 @@
  * The one errors module: domain errors carry a code; `formatError` maps them to
  * `extensions.code` and masks everything unexpected (no SQL, stack or driver text leaves).
  */
-import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { BREAK, GraphQLError, Kind, parse, visit, type ArgumentNode, type ASTNode, type GraphQLFormattedError, type ObjectFieldNode } from "graphql";
 
 export type ErrorCode =
   | "UNAUTHENTICATED"
@@ -85,21 +85,74 @@ function findInputValueError(err: unknown): InputValueError | undefined {
   return undefined;
 }
 
+/** The last name of a coercion path like `input.items[2].amount` → `amount`. */
+function lastName(path: string): string | undefined {
+  const names = path.split(".").map((p) => p.replace(/\[\d+\]/g, "")).filter(Boolean);
+  return names[names.length - 1];
+}
+
+/**
+ * The input field a value-coercion error is about, for `extensions.field`. A variable's error
+ * names its path in the message (`Variable "$input" got invalid value … at "input.amount"`); an
+ * inline literal's error points at the value node, whose argument or input field is found in the
+ * operation text.
+ */
+export function inputFieldOf(error: unknown, message: string): string | undefined {
+  const NAME = "([_A-Za-z][_0-9A-Za-z]*)";
+  const at = new RegExp(`^Variable "\\$${NAME}" got invalid value [\\s\\S]*? at "([^"]+)"; `).exec(message);
+  if (at) return lastName(at[2]!);
+  const variable = new RegExp(`^Variable "\\$${NAME}" (?:got invalid value|of required type|of non-null type)`).exec(message);
+  if (variable) {
+    const inner = new RegExp(`; Field "${NAME}" (?:of required type|is not defined)`).exec(message);
+    if (inner) return inner[1];
+    // Name the argument or input field the variable is passed to, else the variable itself.
+    return namedAt(error, (node) => node.value.kind === Kind.VARIABLE && node.value.name.value === variable[1]) ?? variable[1];
+  }
+  const start = error instanceof GraphQLError ? error.nodes?.[0]?.loc?.start : undefined;
+  return start === undefined ? undefined : namedAt(error, (node) => node.value.loc?.start === start);
+}
+
+/** The name of the first argument or input object field of the operation whose value matches. */
+function namedAt(error: unknown, match: (node: ArgumentNode | ObjectFieldNode) => boolean): string | undefined {
+  if (!(error instanceof GraphQLError) || !error.source) return undefined;
+  let found: string | undefined;
+  try {
+    visit(parse(error.source), {
+      enter(node: ASTNode) {
+        if ((node.kind === Kind.ARGUMENT || node.kind === Kind.OBJECT_FIELD) && match(node)) {
+          found = node.name.value;
+          return BREAK;
+        }
+        return undefined;
+      },
+    });
+  } catch {
+    return undefined;
+  }
+  return found;
+}
+
 /** Apollo `formatError`: keep known codes, turn scalar errors into BAD_USER_INPUT, mask the rest. */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const inputErr = findInputValueError(error);
   const code = formatted.extensions?.code as string | undefined;
   if (inputErr) {
+    const field = inputErr.field ?? inputFieldOf(error, formatted.message);
     return {
       message: formatted.message,
       locations: formatted.locations,
       path: formatted.path,
-      extensions: { code: "BAD_USER_INPUT", ...(inputErr.field ? { field: inputErr.field } : {}) },
+      extensions: { code: "BAD_USER_INPUT", ...(field ? { field } : {}) },
     };
   }
   if (code && PASS_THROUGH.has(code)) {
     // Drop anything Apollo adds in development (stacktrace) and internal http hints.
     const { stacktrace: _s, http: _h, exception: _e, ...ext } = formatted.extensions ?? {};
+    if (code === "BAD_USER_INPUT" && ext.field === undefined) {
+      // Apollo's own variable-coercion errors (e.g. a String for an Int): name the field too.
+      const field = inputFieldOf(error, formatted.message);
+      if (field) ext.field = field;
+    }
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: ext };
   }
   reportUnexpected(error);

@@ -1,7 +1,10 @@
 /**
  * Relay connections with opaque keyset cursors. Every list is ordered newest first by
- * (created_at desc, id desc); a cursor encodes that key and the kind of list it belongs to.
+ * (created_at desc, id desc); a cursor encodes that key and the kind of list it belongs to,
+ * tagged with an HMAC so that a garbage, edited or forged cursor (or one of another kind of
+ * list) is BAD_USER_INPUT on `after` rather than a silently different page.
  */
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { badInput } from "../server/errors.js";
 import { isUuid } from "./ids.js";
 
@@ -17,20 +20,41 @@ export interface PageArgs {
   after?: CursorKey;
 }
 
-const PREFIX = "c1";
+const PREFIX = "c2";
+const TAG_LENGTH = 16;
 
-export function encodeCursor(kind: string, row: CursorKey): string {
-  return Buffer.from(`${PREFIX}|${kind}|${row.createdAt.getTime()}|${row.id}`, "utf8").toString("base64url");
+let cursorKey: Buffer = createHash("sha256").update("julo-gateway cursor key (no secret configured)").digest();
+
+/**
+ * Key the cursor tags with the server's secret (the gateway calls this at start-up): a cursor
+ * cannot be forged or altered without it, and every instance sharing the secret accepts the
+ * cursors of the others.
+ */
+export function setCursorSecret(secret: string): void {
+  cursorKey = createHmac("sha256", secret).update("julo-gateway cursor key v1").digest();
 }
 
+function tag(payload: string): string {
+  return createHmac("sha256", cursorKey).update(payload).digest("base64url").slice(0, TAG_LENGTH);
+}
+
+/** `base64url("c2|kind|createdAtMs|id|tag")`, tag = HMAC of the rest (opaque and tamper-proof). */
+export function encodeCursor(kind: string, row: CursorKey): string {
+  const payload = `${PREFIX}|${kind}|${row.createdAt.getTime()}|${row.id}`;
+  return Buffer.from(`${payload}|${tag(payload)}`, "utf8").toString("base64url");
+}
+
+/** The key a cursor of list `kind` carries; anything else (garbage, altered, another list's) is BAD_USER_INPUT. */
 export function decodeCursor(kind: string, cursor: string): CursorKey {
-  const forged = () => badInput("after", "Invalid cursor");
-  if (typeof cursor !== "string" || cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw forged();
+  const forged = () => badInput("after", "Invalid cursor: pass an endCursor this list returned");
+  if (typeof cursor !== "string" || cursor.length === 0 || cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw forged();
   const parts = Buffer.from(cursor, "base64url").toString("utf8").split("|");
-  if (parts.length !== 4 || parts[0] !== PREFIX || parts[1] !== kind) throw forged();
-  const ms = parts[2]!;
-  if (!/^\d{1,15}$/.test(ms) || !isUuid(parts[3])) throw forged();
-  return { createdAt: new Date(Number(ms)), id: parts[3]!.toLowerCase() };
+  if (parts.length !== 5 || parts[0] !== PREFIX || parts[1] !== kind) throw forged();
+  const [, , ms, id, given] = parts as [string, string, string, string, string];
+  const expected = tag(parts.slice(0, 4).join("|"));
+  if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) throw forged();
+  if (!/^\d{1,15}$/.test(ms) || !isUuid(id)) throw forged();
+  return { createdAt: new Date(Number(ms)), id: id.toLowerCase() };
 }
 
 /** Validate `first`/`after` (RULES §10: first 1–100, forged cursor = BAD_USER_INPUT). */
@@ -39,7 +63,7 @@ export function pageArgs(kind: string, first: number | null | undefined, after: 
   if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) {
     throw badInput("first", `first must be between 1 and ${MAX_PAGE_SIZE}`);
   }
-  return { first: n, after: after ? decodeCursor(kind, after) : undefined };
+  return { first: n, after: after == null ? undefined : decodeCursor(kind, after) };
 }
 
 export interface Edge<T> {
@@ -55,6 +79,16 @@ export interface Connection<T> {
   totalCount: Promise<number> | number;
 }
 
+function lazyEdge<T extends CursorKey>(kind: string, node: T): Edge<T> {
+  let cursor: string | undefined;
+  return {
+    node,
+    get cursor() {
+      return (cursor ??= encodeCursor(kind, node));
+    },
+  };
+}
+
 /**
  * Build a connection from `first + 1` rows fetched in order; `count` runs only if
  * `totalCount` is selected (it is a lazy getter).
@@ -67,7 +101,10 @@ export function toConnection<T extends CursorKey>(
 ): Connection<T> {
   const hasNextPage = rows.length > args.first;
   const nodes = hasNextPage ? rows.slice(0, args.first) : rows;
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(kind, node), node }));
+  // Cursors are computed only when selected (an HMAC each).
+  const edges = nodes.map((node) => lazyEdge(kind, node));
+  const first = nodes[0];
+  const last = nodes[nodes.length - 1];
   let counted: Promise<number> | undefined;
   return {
     edges,
@@ -75,8 +112,12 @@ export function toConnection<T extends CursorKey>(
     pageInfo: {
       hasNextPage,
       hasPreviousPage: args.after !== undefined,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      get startCursor() {
+        return first ? encodeCursor(kind, first) : null;
+      },
+      get endCursor() {
+        return last ? encodeCursor(kind, last) : null;
+      },
     },
     get totalCount() {
       counted ??= count();

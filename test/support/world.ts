@@ -32,6 +32,8 @@ export interface World {
   url: string;
   /** Captured log lines (JSON) of the gateway. */
   logs: string[];
+  /** The worker's PostgreSQL database (PostgreSQL runs only). */
+  databaseUrl?: string;
 }
 
 let worldPromise: Promise<World> | undefined;
@@ -57,8 +59,9 @@ export async function createWorkerDatabaseUrl(suffix = `w${process.env.VITEST_PO
 }
 
 async function createWorld(): Promise<World> {
-  const database = usingPostgres()
-    ? await openDatabase({ databaseUrl: await createWorkerDatabaseUrl(), poolMax: 10 })
+  const databaseUrl = usingPostgres() ? await createWorkerDatabaseUrl() : undefined;
+  const database = databaseUrl
+    ? await openDatabase({ databaseUrl, poolMax: 10 })
     : await openDatabase({ dataDir: "memory://" });
   const clock = new TestClock();
   const logs: string[] = [];
@@ -74,7 +77,7 @@ async function createWorld(): Promise<World> {
     port: 0,
     development: true,
   });
-  return { database, gateway, clock, url: `${gateway.url}/graphql`, logs };
+  return { database, gateway, clock, url: `${gateway.url}/graphql`, logs, databaseUrl };
 }
 
 /** The worker's world, created on first use and kept for every test file of the worker. */

@@ -1,8 +1,13 @@
 import type { Context } from "../../server/context.js";
+import { badInput } from "../../server/errors.js";
 import { pageArgs, toConnection, type Connection } from "../../shared/connections.js";
 import type { CustomerRow } from "../../db/schema.js";
 import { countCustomers, listCustomers, type CustomerFilterInput } from "./customers.repo.js";
 
+/** Longer than any name, phone, e-mail (254) or NIK: cannot match anything. */
+export const MAX_SEARCH_LENGTH = 254;
+
+/** `customers(filter)`: search matches part of the name, or a whole phone, e-mail or NIK (RULES §6). */
 export async function customersPage(
   ctx: Context,
   first: number | undefined,
@@ -10,6 +15,9 @@ export async function customersPage(
   filter: CustomerFilterInput | null | undefined,
 ): Promise<Connection<CustomerRow>> {
   const args = pageArgs("customer", first, after);
+  if (filter?.search && filter.search.length > MAX_SEARCH_LENGTH) {
+    throw badInput("search", `search must be at most ${MAX_SEARCH_LENGTH} characters`);
+  }
   const rows = await listCustomers(ctx.db, ctx.viewer, filter, args);
   return toConnection("customer", rows, args, () => countCustomers(ctx.db, ctx.viewer, filter));
 }

@@ -26,7 +26,15 @@ export async function loansOf(
   return toConnection("loan", rows, page, () => ctx.loaders.loanCountByParent({ parent, status }).load(parentId));
 }
 
-/** RULES §6: ADMIN all or one partner's; PARTNER always its own; CUSTOMER forbidden. */
+/** Money went out: active, paid off or written off (not INACTIVE, CANCELLED, DISBURSAL_FAILED). */
+function isDisbursedLoanStatus(s: LoanStatus): boolean {
+  return isActiveLoanStatus(s) || s === "PAID_OFF" || s === "WRITTEN_OFF";
+}
+
+/**
+ * RULES §6: ADMIN all or one partner's; PARTNER always its own (another partnerId is NOT_FOUND);
+ * CUSTOMER forbidden. byStatus is ordered by status code.
+ */
 export async function portfolioSummary(ctx: Context, partnerId: string | null | undefined) {
   const v = ctx.viewer;
   let scopePartner: string | null = null;
@@ -50,7 +58,7 @@ export async function portfolioSummary(ctx: Context, partnerId: string | null | 
   let outstandingAmount = 0n;
   for (const r of rows) {
     loanCount += r.count;
-    disbursedTotal += r.disbursed;
+    if (isDisbursedLoanStatus(r.status as LoanStatus)) disbursedTotal += r.disbursed;
     if (isActiveLoanStatus(r.status as LoanStatus)) {
       activeLoanCount += r.count;
       outstandingAmount += r.outstanding;
