@@ -20,6 +20,8 @@ export interface AppServices {
   /** Called after a transaction that wrote status events commits (subscriptions wake-up). */
   afterEventsCommitted: () => void;
   events: EventBus;
+  /** PIN hashing override (the demo seed reuses one hash; everything else uses scrypt). */
+  hashPin?: (pin: string) => Promise<string>;
 }
 
 export interface Context {
