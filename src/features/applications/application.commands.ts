@@ -1,22 +1,412 @@
+/**
+ * Application mutations (RULES §4, §5): submit (with scoring at once), approve, reject, cancel,
+ * accept the offer (creates the INACTIVE loan), decline it.
+ *
+ * Every mutation validates its input before the transaction, then runs in ONE transaction with
+ * the application (or, for a submission, the customer) row locked `for update`, re-reads the
+ * status under the lock, takes the move from `nextApplicationStatus` and writes status, history and
+ * event together. A rejected move writes nothing (the transaction rolls back).
+ *
+ * Choices where RULES is silent (keep in the project docs):
+ * - Visibility: an application or customer the caller may not see does not exist for it
+ *   (`NOT_FOUND`); a malformed id is `NOT_FOUND` too. A CUSTOMER acts on its own applications, a
+ *   PARTNER on those of its customers, ADMIN on all. A CUSTOMER that names another customer in
+ *   `submitApplication.customerId` gets `NOT_FOUND`; naming itself is allowed.
+ * - Validation order of `submitApplication`: `customerId` (a CUSTOMER naming another: NOT_FOUND;
+ *   PARTNER/ADMIN without it: BAD_USER_INPUT), product (`productCode`), amount (`requestedAmount`),
+ *   tenor (`tenorMonths`), purpose (`purpose`: trimmed, 1–500 characters), then the customer's
+ *   visibility (NOT_FOUND), then open application/loan (CONFLICT), checked with the customer row
+ *   locked so concurrent submissions for one customer serialise.
+ * - Lock order: application row, then its loan row (cancelApplication); customer row first for
+ *   submitApplication. Other mutations that take both should keep that order.
+ * - Age at submission uses the customer's date of birth and today's Asia/Jakarta date; income is
+ *   the customer's `monthlyIncome` at submission. The score (grade, limits, reasons) is stored on
+ *   the application; a denial is a second change SUBMITTED → DENIED by "system" whose reason is
+ *   "Credit scoring: " followed by the reasons joined with "; ".
+ * - `approveApplication` cuts the offer by the score stored on the application (its grade's limits
+ *   and rate, which for STL are the product's) and by the product; the `note` (trimmed, at most
+ *   500 characters, empty = none) is the history reason. A state error is reported before an
+ *   amount/tenor error. `createdAt`/`updatedAt`/history times come from the server clock.
+ * - `acceptOffer` after `expiresAt` (now ≥ expiresAt) is INVALID_STATE with currentStatus
+ *   OFFER_MADE and changes nothing; `declineOffer` and `cancelApplication` stay allowed on an
+ *   offer past its expiry until the daily update has expired it (the customer is only saying no).
+ * - `cancelApplication` reason and `rejectApplication` reason: trimmed, at most 500 characters;
+ *   the reject reason must not be empty. The INACTIVE loan of a cancelled application is
+ *   cancelled in the same transaction with the same reason (or "application cancelled").
+ */
+import { actorOf } from "../../auth/viewer.js";
+import type { Tx } from "../../db/client.js";
+import type { ApplicationRow, LoanRow } from "../../db/schema.js";
+import { uniqueViolation } from "../../db/pg-errors.js";
+import { recordStatusChanges, transact, type StatusChangeInput } from "../../events/outbox.js";
 import type { Context } from "../../server/context.js";
-import { notImplemented } from "../../server/errors.js";
+import { badInput, conflict, invalidState, notFound } from "../../server/errors.js";
+import { ageOn, jakartaDate } from "../../shared/dates.js";
+import { isUuid } from "../../shared/ids.js";
+import { LOAN_STATUSES, isOpenLoanStatus, nextLoanStatus, type LoanStatus } from "../loans/loan-status.js";
+import { insertLoan, lockLoanOfApplication, setLoanStatus } from "../loans/loans.repo.js";
+import { buildSchedule } from "../loans/schedule.js";
+import { checkProductTerms, requireProduct } from "../products/product.service.js";
+import { productsByIds } from "../products/products.repo.js";
+import {
+  InvalidTransitionError,
+  OPEN_APPLICATION_STATUSES,
+  nextApplicationStatus,
+  type ApplicationEvent,
+  type ApplicationStatus,
+} from "./application-status.js";
 import type { ApproveApplicationInput, RejectApplicationInput, SubmitApplicationInput } from "./application.type.js";
+import {
+  insertApplication,
+  lockApplication,
+  lockCustomer,
+  openApplicationOrLoan,
+  updateApplication,
+} from "./applications.repo.js";
+import { OfferLimitError, offerLimits, score, type CreditScore, type Grade, type ProductCode } from "./scoring.js";
 
-export async function submitApplication(_ctx: Context, _input: SubmitApplicationInput): Promise<never> {
-  throw notImplemented("submitApplication");
+export const MAX_PURPOSE_LENGTH = 500;
+export const MAX_REASON_LENGTH = 500;
+/** An offer may be accepted for 72 hours after it was made. */
+export const OFFER_VALIDITY_MS = 72 * 60 * 60 * 1000;
+/** Loan statuses that do not block a new application (PAID_OFF, CANCELLED, WRITTEN_OFF). */
+const CLOSED_LOAN_STATUSES: readonly LoanStatus[] = LOAN_STATUSES.filter((s) => !isOpenLoanStatus(s));
+
+const charLength = (s: string) => [...s].length;
+
+/** Trimmed optional text: empty → null; longer than `max` → BAD_USER_INPUT. */
+function optionalText(value: string | null | undefined, field: string, max = MAX_REASON_LENGTH): string | null {
+  if (value == null) return null;
+  const t = value.trim();
+  if (t === "") return null;
+  if (charLength(t) > max) throw badInput(field, `${field} must be at most ${max} characters`);
+  return t;
 }
-export async function approveApplication(_ctx: Context, _input: ApproveApplicationInput): Promise<never> {
-  throw notImplemented("approveApplication");
+
+function requiredText(value: string, field: string, max: number): string {
+  const t = optionalText(value, field, max);
+  if (t === null) throw badInput(field, `${field} must not be empty`);
+  return t;
 }
-export async function rejectApplication(_ctx: Context, _input: RejectApplicationInput): Promise<never> {
-  throw notImplemented("rejectApplication");
+
+/** The next status, or INVALID_STATE naming the current one. */
+function nextStatus(current: ApplicationStatus, event: ApplicationEvent): ApplicationStatus {
+  try {
+    return nextApplicationStatus(current, event);
+  } catch (err) {
+    if (err instanceof InvalidTransitionError) throw invalidState(err.message, err.currentStatus);
+    throw err;
+  }
 }
-export async function cancelApplication(_ctx: Context, _id: string, _reason: string | null): Promise<never> {
-  throw notImplemented("cancelApplication");
+
+function applicationChange(
+  app: ApplicationRow,
+  from: ApplicationStatus | null,
+  to: ApplicationStatus,
+  actor: string,
+  at: Date,
+  reason: string | null = null,
+): StatusChangeInput {
+  return {
+    entityType: "APPLICATION",
+    entityId: app.id,
+    customerId: app.customerId,
+    partnerId: app.partnerId,
+    from,
+    to,
+    reason,
+    actor,
+    at,
+  };
 }
-export async function acceptOffer(_ctx: Context, _id: string): Promise<never> {
-  throw notImplemented("acceptOffer");
+
+/** The application locked for update, visible to the caller, or NOT_FOUND. */
+async function lockVisibleApplication(ctx: Context, tx: Tx, id: string): Promise<ApplicationRow> {
+  const app = await lockApplication(tx, ctx.viewer, id);
+  if (!app) throw notFound("Application");
+  return app;
 }
-export async function declineOffer(_ctx: Context, _id: string): Promise<never> {
-  throw notImplemented("declineOffer");
+
+/** After commit: later field resolvers of this request see the fresh rows, not cached ones. */
+function primeApplication(ctx: Context, app: ApplicationRow): void {
+  ctx.loaders.applicationById.clear(app.id).prime(app.id, app);
+  ctx.loaders.statusHistory.clear(app.id);
+}
+
+function primeLoan(ctx: Context, loan: LoanRow): void {
+  ctx.loaders.loanById.clear(loan.id).prime(loan.id, loan);
+  ctx.loaders.loanByApplicationId.clear(loan.applicationId).prime(loan.applicationId, loan);
+  ctx.loaders.statusHistory.clear(loan.id);
+}
+
+/** A move of an application with no side effect beyond its status: lock, check, update, record. */
+async function move(
+  ctx: Context,
+  id: string,
+  event: ApplicationEvent,
+  reason: string | null,
+): Promise<ApplicationRow> {
+  const now = ctx.clock.now();
+  const row = await transact(ctx.app, async (tx) => {
+    const app = await lockVisibleApplication(ctx, tx, id);
+    const from = app.status as ApplicationStatus;
+    const to = nextStatus(from, event);
+    const updated = await updateApplication(tx, app.id, { status: to, updatedAt: now });
+    await recordStatusChanges(tx, [applicationChange(app, from, to, actorOf(ctx.viewer), now, reason)]);
+    return updated;
+  });
+  primeApplication(ctx, row);
+  return row;
+}
+
+// ---------------------------------------------------------------------------------------------
+// submitApplication
+
+/** The customer the application is for (before visibility is checked). */
+function targetCustomerId(ctx: Context, given: string | null | undefined): string {
+  const v = ctx.viewer;
+  if (v.role === "CUSTOMER") {
+    if (given != null && given.toLowerCase() !== v.customerId.toLowerCase()) throw notFound("Customer");
+    return v.customerId;
+  }
+  if (given == null || given.trim() === "") {
+    throw badInput("customerId", "customerId is required when a partner or an admin submits an application");
+  }
+  return given;
+}
+
+export async function submitApplication(ctx: Context, input: SubmitApplicationInput): Promise<ApplicationRow> {
+  const customerId = targetCustomerId(ctx, input.customerId);
+  const product = await requireProduct(ctx, input.productCode, "productCode");
+  checkProductTerms(product, input.requestedAmount, input.tenorMonths, "requestedAmount");
+  const purpose = requiredText(input.purpose, "purpose", MAX_PURPOSE_LENGTH);
+  if (!isUuid(customerId)) throw notFound("Customer");
+
+  const now = ctx.clock.now();
+  const today = jakartaDate(now);
+  const actor = actorOf(ctx.viewer);
+
+  const row = await transact(ctx.app, async (tx) => {
+    // The lock serialises submissions for one customer: the check below and the insert cannot
+    // interleave with another submission's.
+    const customer = await lockCustomer(tx, ctx.viewer, customerId);
+    if (!customer) throw notFound("Customer");
+    const open = await openApplicationOrLoan(tx, customer.id, OPEN_APPLICATION_STATUSES, CLOSED_LOAN_STATUSES);
+    if (open === "application") {
+      throw conflict("The customer already has an application in progress (SUBMITTED, OFFER_MADE or OFFER_ACCEPTED)");
+    }
+    if (open === "loan") throw conflict("The customer already has a loan that is not finished");
+
+    const s = score({
+      productCode: product.code as ProductCode,
+      amount: input.requestedAmount,
+      tenorMonths: input.tenorMonths,
+      monthlyIncome: customer.monthlyIncome,
+      age: ageOn(customer.dateOfBirth, today),
+      productRateBps: product.monthlyInterestBps,
+      productMaxAmount: product.maxAmount,
+      productMaxTenorMonths: product.maxTenorMonths,
+    });
+
+    const submitted: ApplicationStatus = "SUBMITTED";
+    let app = await insertApplication(tx, {
+      customerId: customer.id,
+      productId: product.id,
+      partnerId: customer.partnerId,
+      requestedAmount: input.requestedAmount,
+      tenorMonths: input.tenorMonths,
+      purpose,
+      status: submitted,
+      creditGrade: s.grade,
+      creditMaxAmount: s.maxAmount,
+      creditMaxTenorMonths: s.maxTenorMonths,
+      creditInterestBps: s.monthlyInterestRateBps,
+      creditReasons: s.reasons,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const changes = [applicationChange(app, null, submitted, actor, now)];
+    if (s.denied) {
+      const denied = nextStatus(submitted, "DENY");
+      const reason = `Credit scoring: ${s.reasons.join("; ")}`;
+      app = await updateApplication(tx, app.id, { status: denied, updatedAt: now });
+      changes.push(applicationChange(app, submitted, denied, "system", now, reason));
+    }
+    await recordStatusChanges(tx, changes);
+    return app;
+  });
+  primeApplication(ctx, row);
+  return row;
+}
+
+// ---------------------------------------------------------------------------------------------
+// approveApplication / rejectApplication (ADMIN)
+
+/** The score stored on the application at submission. */
+function storedScore(app: ApplicationRow): CreditScore {
+  return {
+    grade: (app.creditGrade ?? "C") as Grade,
+    maxAmount: app.creditMaxAmount ?? 0n,
+    maxTenorMonths: app.creditMaxTenorMonths ?? 0,
+    monthlyInterestRateBps: app.creditInterestBps ?? 0,
+    reasons: app.creditReasons ?? [],
+    denied: false,
+  };
+}
+
+export async function approveApplication(ctx: Context, input: ApproveApplicationInput): Promise<ApplicationRow> {
+  const note = optionalText(input.note, "note");
+  const now = ctx.clock.now();
+  const loanDate = jakartaDate(now);
+
+  const row = await transact(ctx.app, async (tx) => {
+    const app = await lockVisibleApplication(ctx, tx, input.applicationId);
+    const from = app.status as ApplicationStatus;
+    const to = nextStatus(from, "APPROVE");
+    const [product] = await productsByIds(tx, [app.productId]);
+    if (!product) throw notFound("Product");
+
+    let terms;
+    try {
+      terms = offerLimits(storedScore(app), product, app.requestedAmount, app.tenorMonths, input.amount, input.tenorMonths);
+    } catch (err) {
+      if (err instanceof OfferLimitError) throw badInput(err.field, err.message);
+      throw err;
+    }
+    const schedule = buildSchedule({
+      principal: terms.amount,
+      tenorMonths: terms.tenorMonths,
+      monthlyInterestRateBps: terms.rateBps,
+      originationFeeBps: product.originationFeeBps,
+      loanDate,
+    });
+
+    const updated = await updateApplication(tx, app.id, {
+      status: to,
+      offerAmount: terms.amount,
+      offerTenorMonths: terms.tenorMonths,
+      offerInterestBps: terms.rateBps,
+      offerOriginationFee: schedule.originationFee,
+      offerDisbursedAmount: schedule.disbursedAmount,
+      offerInstallmentAmount: schedule.regularInstallment,
+      offerFirstDueDate: schedule.firstDueDate,
+      offerExpiresAt: new Date(now.getTime() + OFFER_VALIDITY_MS),
+      updatedAt: now,
+    });
+    await recordStatusChanges(tx, [applicationChange(app, from, to, actorOf(ctx.viewer), now, note)]);
+    return updated;
+  });
+  primeApplication(ctx, row);
+  return row;
+}
+
+export async function rejectApplication(ctx: Context, input: RejectApplicationInput): Promise<ApplicationRow> {
+  const reason = requiredText(input.reason, "reason", MAX_REASON_LENGTH);
+  return move(ctx, input.applicationId, "REJECT", reason);
+}
+
+// ---------------------------------------------------------------------------------------------
+// cancelApplication, acceptOffer, declineOffer (any signed-in role, on what it may see)
+
+export async function cancelApplication(ctx: Context, id: string, reason: string | null): Promise<ApplicationRow> {
+  const why = optionalText(reason, "reason");
+  const now = ctx.clock.now();
+  const actor = actorOf(ctx.viewer);
+
+  const result = await transact(ctx.app, async (tx) => {
+    const app = await lockVisibleApplication(ctx, tx, id);
+    const from = app.status as ApplicationStatus;
+    const to = nextStatus(from, "CANCEL");
+    const changes = [applicationChange(app, from, to, actor, now, why)];
+
+    let loan = await lockLoanOfApplication(tx, app.id);
+    if (loan) {
+      const loanFrom = loan.status as LoanStatus;
+      let loanTo: LoanStatus;
+      try {
+        loanTo = nextLoanStatus(loanFrom, "CANCEL");
+      } catch (err) {
+        if (err instanceof InvalidTransitionError) throw invalidState(`cannot cancel an application whose loan is ${loanFrom}`, from);
+        throw err;
+      }
+      loan = await setLoanStatus(tx, loan.id, loanTo, now);
+      changes.push({
+        entityType: "LOAN",
+        entityId: loan.id,
+        customerId: loan.customerId,
+        partnerId: loan.partnerId,
+        from: loanFrom,
+        to: loanTo,
+        reason: why ?? "application cancelled",
+        actor,
+        at: now,
+      });
+    }
+    const updated = await updateApplication(tx, app.id, { status: to, updatedAt: now });
+    await recordStatusChanges(tx, changes);
+    return { app: updated, loan };
+  });
+  primeApplication(ctx, result.app);
+  if (result.loan) primeLoan(ctx, result.loan);
+  return result.app;
+}
+
+export async function acceptOffer(ctx: Context, id: string): Promise<LoanRow> {
+  const now = ctx.clock.now();
+  const actor = actorOf(ctx.viewer);
+
+  let result: { app: ApplicationRow; loan: LoanRow };
+  try {
+    result = await transact(ctx.app, async (tx) => {
+      const app = await lockVisibleApplication(ctx, tx, id);
+      const from = app.status as ApplicationStatus;
+      const to = nextStatus(from, "ACCEPT");
+      if (app.offerExpiresAt == null || app.offerAmount == null) throw invalidState("the application has no offer", from);
+      if (now.getTime() >= app.offerExpiresAt.getTime()) {
+        throw invalidState(`the offer expired at ${app.offerExpiresAt.toISOString()}`, from);
+      }
+      const updated = await updateApplication(tx, app.id, { status: to, updatedAt: now });
+      const loanStatus: LoanStatus = "INACTIVE";
+      const loan = await insertLoan(tx, {
+        applicationId: app.id,
+        customerId: app.customerId,
+        partnerId: app.partnerId,
+        productId: app.productId,
+        principal: app.offerAmount,
+        originationFee: app.offerOriginationFee!,
+        disbursedAmount: app.offerDisbursedAmount!,
+        monthlyInterestBps: app.offerInterestBps!,
+        tenorMonths: app.offerTenorMonths!,
+        status: loanStatus,
+        createdAt: now,
+        updatedAt: now,
+      });
+      await recordStatusChanges(tx, [
+        applicationChange(app, from, to, actor, now),
+        {
+          entityType: "LOAN",
+          entityId: loan.id,
+          customerId: loan.customerId,
+          partnerId: loan.partnerId,
+          from: null,
+          to: loanStatus,
+          reason: null,
+          actor,
+          at: now,
+        },
+      ]);
+      return { app: updated, loan };
+    });
+  } catch (err) {
+    // One loan per application (unique index): a racing accept that got past the lock loses.
+    if (uniqueViolation(err)) throw invalidState("the offer has already been accepted", "OFFER_ACCEPTED");
+    throw err;
+  }
+  primeApplication(ctx, result.app);
+  primeLoan(ctx, result.loan);
+  return result.loan;
+}
+
+export async function declineOffer(ctx: Context, id: string): Promise<ApplicationRow> {
+  return move(ctx, id, "DECLINE", null);
 }

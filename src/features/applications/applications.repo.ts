@@ -1,9 +1,17 @@
-import { and, asc, eq, sql, type SQL } from "drizzle-orm";
-import { applicationScope } from "../../auth/policy.js";
+import { and, asc, eq, notInArray, sql, type SQL } from "drizzle-orm";
+import { applicationScope, customerScope } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
 import type { DbOrTx } from "../../db/client.js";
 import { anyId, countPerParent, countRows, pagePerParent, pageRows, statusIn } from "../../db/queries.js";
-import { loanApplications, statusChanges, type ApplicationRow, type StatusChangeRow } from "../../db/schema.js";
+import {
+  customers,
+  loanApplications,
+  loans,
+  statusChanges,
+  type ApplicationRow,
+  type CustomerRow,
+  type StatusChangeRow,
+} from "../../db/schema.js";
 import type { PageArgs } from "../../shared/connections.js";
 import { isUuid } from "../../shared/ids.js";
 
@@ -71,4 +79,73 @@ export async function statusHistoryByEntityIds(db: DbOrTx, ids: string[]): Promi
     list.push(r);
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mutations (application.commands.ts). Every function takes the caller's transaction.
+
+/**
+ * The application row locked `for update`, if the viewer may see it (else undefined: it does not
+ * exist for the viewer). A non-uuid id matches nothing.
+ */
+export async function lockApplication(tx: DbOrTx, viewer: Viewer, id: string): Promise<ApplicationRow | undefined> {
+  if (!isUuid(id)) return undefined;
+  const [row] = await tx
+    .select()
+    .from(loanApplications)
+    .where(and(eq(loanApplications.id, id.toLowerCase()), applicationScope(viewer)))
+    .for("update");
+  return row;
+}
+
+/**
+ * The customer row locked `for update`, if the viewer may see it. Serialises submissions for one
+ * customer: the open-application check and the insert run while the lock is held.
+ */
+export async function lockCustomer(tx: DbOrTx, viewer: Viewer, id: string): Promise<CustomerRow | undefined> {
+  if (!isUuid(id)) return undefined;
+  const [row] = await tx
+    .select()
+    .from(customers)
+    .where(and(eq(customers.id, id.toLowerCase()), customerScope(viewer)))
+    .for("update");
+  return row;
+}
+
+/**
+ * What blocks a new application of the customer: an application in one of `openStatuses`
+ * ("application"), else a loan not in one of `closedLoanStatuses` ("loan"), else null.
+ */
+export async function openApplicationOrLoan(
+  tx: DbOrTx,
+  customerId: string,
+  openStatuses: readonly string[],
+  closedLoanStatuses: readonly string[],
+): Promise<"application" | "loan" | null> {
+  const [app] = await tx
+    .select({ id: loanApplications.id })
+    .from(loanApplications)
+    .where(and(eq(loanApplications.customerId, customerId), statusIn(loanApplications.status, openStatuses)))
+    .limit(1);
+  if (app) return "application";
+  const [loan] = await tx
+    .select({ id: loans.id })
+    .from(loans)
+    .where(and(eq(loans.customerId, customerId), notInArray(loans.status, [...closedLoanStatuses])))
+    .limit(1);
+  return loan ? "loan" : null;
+}
+
+export async function insertApplication(tx: DbOrTx, values: typeof loanApplications.$inferInsert): Promise<ApplicationRow> {
+  const [row] = await tx.insert(loanApplications).values(values).returning();
+  return row!;
+}
+
+export async function updateApplication(
+  tx: DbOrTx,
+  id: string,
+  set: Partial<Omit<typeof loanApplications.$inferInsert, "id" | "customerId" | "createdAt">>,
+): Promise<ApplicationRow> {
+  const [row] = await tx.update(loanApplications).set(set).where(eq(loanApplications.id, id)).returning();
+  return row!;
 }

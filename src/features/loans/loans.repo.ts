@@ -4,9 +4,10 @@ import type { Viewer } from "../../auth/viewer.js";
 import type { DbOrTx } from "../../db/client.js";
 import { queryRows } from "../../db/client.js";
 import { anyId, countPerParent, countRows, pagePerParent, pageRows, statusIn } from "../../db/queries.js";
-import { loans, type LoanRow } from "../../db/schema.js";
+import { dailyUpdateRuns, loanApplications, loanProducts, loans, payments, type LoanRow, type PaymentRow } from "../../db/schema.js";
 import type { PageArgs } from "../../shared/connections.js";
 import { isUuid } from "../../shared/ids.js";
+import { LOAN_STATUS_CODES, type LoanStatus } from "./loan-status.js";
 
 export interface LoanFilterInput {
   status?: string[] | null;
@@ -77,13 +78,17 @@ export interface PortfolioRow {
   outstanding: bigint;
 }
 
-/** Loans by status with disbursed and outstanding sums; partnerId null = all loans. */
+/**
+ * Loans by status (ordered by status code) with Σ disbursedAmount and Σ outstanding of their
+ * installments; partnerId null = all loans. Which statuses count as disbursed or active is the
+ * caller's rule.
+ */
 export async function portfolioByStatus(db: DbOrTx, partnerId: string | null): Promise<PortfolioRow[]> {
   const where = partnerId ? sql`where l.partner_id = ${partnerId}::uuid` : sql``;
   const rows = await queryRows<{ status: string; n: number; disbursed: string; outstanding: string }>(
     db,
     sql`select l.status, count(*)::int as n,
-               coalesce(sum(case when l.disbursed_at is not null then l.disbursed_amount else 0 end), 0)::text as disbursed,
+               coalesce(sum(l.disbursed_amount), 0)::text as disbursed,
                coalesce(sum(o.outstanding), 0)::text as outstanding
         from loans l
         left join lateral (
@@ -91,9 +96,11 @@ export async function portfolioByStatus(db: DbOrTx, partnerId: string | null): P
           from payments p where p.loan_id = l.id
         ) o on true
         ${where}
-        group by l.status order by l.status`,
+        group by l.status`,
   );
-  return rows.map((r) => ({ status: r.status, count: r.n, disbursed: BigInt(r.disbursed), outstanding: BigInt(r.outstanding) }));
+  return rows
+    .map((r) => ({ status: r.status, count: r.n, disbursed: BigInt(r.disbursed), outstanding: BigInt(r.outstanding) }))
+    .sort((a, b) => (LOAN_STATUS_CODES[a.status as LoanStatus] ?? 0) - (LOAN_STATUS_CODES[b.status as LoanStatus] ?? 0));
 }
 
 export async function collectedTotal(db: DbOrTx, partnerId: string | null): Promise<bigint> {
@@ -103,4 +110,289 @@ export async function collectedTotal(db: DbOrTx, partnerId: string | null): Prom
     sql`select coalesce(sum(t.amount), 0)::text as total from payment_transactions t join loans l on l.id = t.loan_id ${where}`,
   );
   return BigInt(row?.total ?? "0");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mutations. Every function takes the caller's transaction.
+
+export async function insertLoan(tx: DbOrTx, values: typeof loans.$inferInsert): Promise<LoanRow> {
+  const [row] = await tx.insert(loans).values(values).returning();
+  return row!;
+}
+
+/** The loan of an application, locked `for update` (no visibility check: the caller has one). */
+export async function lockLoanOfApplication(tx: DbOrTx, applicationId: string): Promise<LoanRow | undefined> {
+  const [row] = await tx.select().from(loans).where(eq(loans.applicationId, applicationId)).for("update");
+  return row;
+}
+
+/** Sets a loan's status (the caller records the status change). */
+export async function setLoanStatus(tx: DbOrTx, id: string, status: string, now: Date): Promise<LoanRow> {
+  const [row] = await tx.update(loans).set({ status, updatedAt: now }).where(eq(loans.id, id)).returning();
+  return row!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Disbursement, write-off and the daily update (loan.commands.ts, daily-update.ts). Every function
+// below except `activeLoanIds` and `upsertDailyUpdateRun` runs inside the caller's transaction.
+
+/**
+ * The application id of a loan the viewer may see (no lock). Commands read it first so they can
+ * lock application → loan, the same order as cancelApplication, and never deadlock with it.
+ */
+export async function applicationIdOfLoan(db: DbOrTx, viewer: Viewer, id: string): Promise<string | undefined> {
+  if (!isUuid(id)) return undefined;
+  const [row] = await db
+    .select({ applicationId: loans.applicationId })
+    .from(loans)
+    .where(and(eq(loans.id, id.toLowerCase()), loanScope(viewer)));
+  return row?.applicationId;
+}
+
+/** The loan locked `for update`, if the viewer may see it (a non-uuid id matches nothing). */
+export async function lockVisibleLoan(tx: DbOrTx, viewer: Viewer, id: string): Promise<LoanRow | undefined> {
+  if (!isUuid(id)) return undefined;
+  const [row] = await tx
+    .select()
+    .from(loans)
+    .where(and(eq(loans.id, id.toLowerCase()), loanScope(viewer)))
+    .for("update");
+  return row;
+}
+
+export interface ProductTerms {
+  originationFeeBps: number;
+  lateFeeBps: number;
+  minLateFee: bigint;
+}
+
+export async function productTermsOf(db: DbOrTx, productId: string): Promise<ProductTerms | undefined> {
+  const [row] = await db
+    .select({
+      originationFeeBps: loanProducts.originationFeeBps,
+      lateFeeBps: loanProducts.lateFeeBps,
+      minLateFee: loanProducts.minLateFee,
+    })
+    .from(loanProducts)
+    .where(eq(loanProducts.id, productId));
+  return row;
+}
+
+export async function installmentCount(db: DbOrTx, loanId: string): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(payments).where(eq(payments.loanId, loanId));
+  return row?.n ?? 0;
+}
+
+export async function insertInstallments(tx: DbOrTx, rows: (typeof payments.$inferInsert)[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.insert(payments).values(rows);
+}
+
+/** A disbursed loan: its status, disbursement time and the fee/amount of its schedule. */
+export async function markLoanDisbursed(
+  tx: DbOrTx,
+  id: string,
+  set: { status: string; disbursedAt: Date; originationFee: bigint; disbursedAmount: bigint },
+  now: Date,
+): Promise<LoanRow> {
+  const [row] = await tx
+    .update(loans)
+    .set({ ...set, daysPastDue: 0, updatedAt: now })
+    .where(eq(loans.id, id))
+    .returning();
+  return row!;
+}
+
+/** Statuses the daily update evaluates: disbursed and not finished (CURRENT, LATE_*). */
+export const DAILY_UPDATE_LOAN_STATUSES = [
+  "CURRENT",
+  "LATE_1DPD",
+  "LATE_5DPD",
+  "LATE_30DPD",
+  "LATE_60DPD",
+  "LATE_90DPD",
+  "LATE_120DPD",
+  "LATE_150DPD",
+  "LATE_180DPD",
+] as const;
+
+/** Ids of the loans the daily update evaluates, in id order (no lock: batches lock them). */
+export async function activeLoanIds(db: DbOrTx): Promise<string[]> {
+  const rows = await db
+    .select({ id: loans.id })
+    .from(loans)
+    .where(and(statusIn(loans.status, DAILY_UPDATE_LOAN_STATUSES), sql`${loans.disbursedAt} is not null`))
+    .orderBy(loans.id);
+  return rows.map((r) => r.id);
+}
+
+export interface DailyLoanRow {
+  id: string;
+  status: string;
+  daysPastDue: number;
+  principal: bigint;
+  customerId: string;
+  partnerId: string | null;
+  lateFeeBps: number;
+  minLateFee: bigint;
+}
+
+/**
+ * The given loans that are still CURRENT/LATE_*, locked `for update` in id order (plain
+ * `for update`: a loan being paid is waited for, never skipped). PostgreSQL re-checks the status
+ * of a row it waited for, so a loan paid off meanwhile drops out.
+ */
+export async function lockActiveLoans(tx: DbOrTx, ids: readonly string[]): Promise<DailyLoanRow[]> {
+  if (ids.length === 0) return [];
+  return tx
+    .select({
+      id: loans.id,
+      status: loans.status,
+      daysPastDue: loans.daysPastDue,
+      principal: loans.principal,
+      customerId: loans.customerId,
+      partnerId: loans.partnerId,
+      lateFeeBps: loanProducts.lateFeeBps,
+      minLateFee: loanProducts.minLateFee,
+    })
+    .from(loans)
+    .innerJoin(loanProducts, eq(loanProducts.id, loans.productId))
+    .where(and(anyId(loans.id, ids), statusIn(loans.status, DAILY_UPDATE_LOAN_STATUSES), sql`${loans.disbursedAt} is not null`))
+    .orderBy(loans.id)
+    .for("update", { of: loans });
+}
+
+/** What the daily update reads of an installment. */
+export type InstallmentForUpdate = Pick<
+  PaymentRow,
+  "id" | "loanId" | "dueDate" | "principalDue" | "interestDue" | "lateFeeDue" | "paidAmount" | "status" | "daysPastDue" | "lateFeeThresholdsApplied"
+>;
+
+/**
+ * Every installment of the given loans (paid ones too: the late-fee cap needs the loan's total
+ * interest and late fees), by loan then installment number, in one statement.
+ */
+export async function installmentsOfLoans(db: DbOrTx, loanIds: readonly string[]): Promise<InstallmentForUpdate[]> {
+  if (loanIds.length === 0) return [];
+  return db
+    .select({
+      id: payments.id,
+      loanId: payments.loanId,
+      dueDate: payments.dueDate,
+      principalDue: payments.principalDue,
+      interestDue: payments.interestDue,
+      lateFeeDue: payments.lateFeeDue,
+      paidAmount: payments.paidAmount,
+      status: payments.status,
+      daysPastDue: payments.daysPastDue,
+      lateFeeThresholdsApplied: payments.lateFeeThresholdsApplied,
+    })
+    .from(payments)
+    .where(anyId(payments.loanId, loanIds))
+    .orderBy(payments.loanId, payments.installmentNumber);
+}
+
+export interface InstallmentEvaluation {
+  id: string;
+  status: string;
+  daysPastDue: number;
+  lateFeeDue: bigint;
+  lateFeeThresholdsApplied: number;
+}
+
+/** A Postgres array literal of simple tokens (uuids, A-Z_ codes, integers), passed as ONE parameter. */
+function arrayParam(values: readonly (string | number | bigint)[]): string {
+  const items = values.map(String);
+  if (items.some((v) => !/^[A-Za-z0-9_-]+$/.test(v))) throw new RangeError("arrayParam takes uuids, codes and integers only");
+  return `{${items.join(",")}}`;
+}
+
+/** Writes the evaluated installments in ONE statement (`update … from unnest(…)`). */
+export async function applyInstallmentEvaluations(tx: DbOrTx, rows: readonly InstallmentEvaluation[], now: Date): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.execute(sql`
+    update payments as p
+       set status = v.status,
+           days_past_due = v.dpd,
+           late_fee_due = v.late_fee,
+           late_fee_thresholds_applied = v.thresholds,
+           updated_at = ${now.toISOString()}::timestamptz
+      from unnest(${arrayParam(rows.map((r) => r.id))}::uuid[],
+                  ${arrayParam(rows.map((r) => r.status))}::text[],
+                  ${arrayParam(rows.map((r) => r.daysPastDue))}::int[],
+                  ${arrayParam(rows.map((r) => r.lateFeeDue))}::bigint[],
+                  ${arrayParam(rows.map((r) => r.lateFeeThresholdsApplied))}::int[])
+           as v(id, status, dpd, late_fee, thresholds)
+     where p.id = v.id`);
+}
+
+export interface LoanEvaluation {
+  id: string;
+  status: string;
+  daysPastDue: number;
+}
+
+/** Writes the evaluated loans in ONE statement. */
+export async function applyLoanEvaluations(tx: DbOrTx, rows: readonly LoanEvaluation[], now: Date): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.execute(sql`
+    update loans as l
+       set status = v.status,
+           days_past_due = v.dpd,
+           updated_at = ${now.toISOString()}::timestamptz
+      from unnest(${arrayParam(rows.map((r) => r.id))}::uuid[],
+                  ${arrayParam(rows.map((r) => r.status))}::text[],
+                  ${arrayParam(rows.map((r) => r.daysPastDue))}::int[])
+           as v(id, status, dpd)
+     where l.id = v.id`);
+}
+
+export interface ExpiringOffer {
+  id: string;
+  status: string;
+  customerId: string;
+  partnerId: string | null;
+}
+
+/** OFFER_MADE applications whose offer expires before `before`, locked `for update` in id order. */
+export async function lockExpiringOffers(tx: DbOrTx, before: Date): Promise<ExpiringOffer[]> {
+  return tx
+    .select({
+      id: loanApplications.id,
+      status: loanApplications.status,
+      customerId: loanApplications.customerId,
+      partnerId: loanApplications.partnerId,
+    })
+    .from(loanApplications)
+    .where(and(eq(loanApplications.status, "OFFER_MADE"), sql`${loanApplications.offerExpiresAt} < ${before.toISOString()}::timestamptz`))
+    .orderBy(loanApplications.id)
+    .for("update");
+}
+
+export async function setApplicationsStatus(tx: DbOrTx, ids: readonly string[], status: string, now: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.update(loanApplications).set({ status, updatedAt: now }).where(anyId(loanApplications.id, ids));
+}
+
+export interface DailyUpdateCounts {
+  asOf: string;
+  paymentsUpdated: number;
+  loansUpdated: number;
+  lateFeesApplied: number;
+  offersExpired: number;
+}
+
+/** One row per asOf, holding the latest run's counts and time. */
+export async function upsertDailyUpdateRun(db: DbOrTx, r: DailyUpdateCounts, now: Date): Promise<void> {
+  const set = {
+    paymentsUpdated: r.paymentsUpdated,
+    loansUpdated: r.loansUpdated,
+    lateFeesApplied: r.lateFeesApplied,
+    offersExpired: r.offersExpired,
+    ranAt: now,
+  };
+  await db
+    .insert(dailyUpdateRuns)
+    .values({ asOf: r.asOf, ...set })
+    .onConflictDoUpdate({ target: dailyUpdateRuns.asOf, set });
 }
