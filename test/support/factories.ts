@@ -33,6 +33,12 @@ import { world } from "./world.js";
 let seq = 0;
 const uniq = () => `${process.pid % 1000}${Date.now() % 100000}${++seq}${randomInt(1000)}`;
 
+/** Write status changes like the services do, then let the subscription bus dispatch them. */
+async function recordAndPublish(d: Db, changes: Parameters<typeof recordStatusChanges>[1]): Promise<void> {
+  await recordStatusChanges(d, changes);
+  await (await world()).gateway.app.events.flush();
+}
+
 async function db(): Promise<Db> {
   return (await world()).database.db;
 }
@@ -107,7 +113,7 @@ export async function makeApplication(o: ApplicationOptions): Promise<Applicatio
     })
     .returning();
   const path = history ?? ["SUBMITTED", ...(status === "SUBMITTED" ? [] : [status])];
-  await recordStatusChanges(
+  await recordAndPublish(
     d,
     path.map((to, i) => ({
       entityType: "APPLICATION" as const,
@@ -132,6 +138,10 @@ export interface LoanOptions {
   status?: LoanStatus;
   /** Disbursement date (YYYY-MM-DD); omitted for INACTIVE loans. */
   loanDate?: string;
+  /** The loan's stored daysPastDue (as a daily update would have left it). */
+  daysPastDue?: number;
+  /** createdAt of the application and the loan (ordering tests). */
+  createdAt?: Date;
 }
 
 export interface LoanWorld {
@@ -168,6 +178,7 @@ export async function makeLoan(o: LoanOptions): Promise<LoanWorld> {
     offerInstallmentAmount: schedule.regularInstallment,
     offerFirstDueDate: schedule.firstDueDate,
     offerExpiresAt: new Date(Date.now() + 3 * 86400_000),
+    ...(o.createdAt ? { createdAt: o.createdAt } : {}),
   });
   const d = await db();
   const [loan] = await d
@@ -184,10 +195,12 @@ export async function makeLoan(o: LoanOptions): Promise<LoanWorld> {
       tenorMonths,
       status,
       disbursedAt: disbursed ? new Date(`${loanDate}T03:00:00.000Z`) : null,
+      daysPastDue: o.daysPastDue ?? 0,
+      ...(o.createdAt ? { createdAt: o.createdAt } : {}),
     })
     .returning();
   const loanPath: LoanStatus[] = disbursed ? ["INACTIVE", "CURRENT", ...(status === "CURRENT" ? [] : [status])] : ["INACTIVE", ...(status === "INACTIVE" ? [] : [status])];
-  await recordStatusChanges(
+  await recordAndPublish(
     d,
     loanPath.map((to, i) => ({
       entityType: "LOAN" as const,
@@ -250,4 +263,148 @@ export async function makeTransaction(l: LoanWorld, amount: bigint, paidAt = new
       .where(eq(payments.id, p.id));
   }
   return tx!;
+}
+
+/**
+ * Overwrites columns of one installment, as an earlier daily update would have left it (e.g. a
+ * charged `lateFeeDue`, an overdue `status` and `daysPastDue`).
+ */
+export async function setInstallment(paymentId: string, over: Partial<typeof payments.$inferInsert>): Promise<PaymentRow> {
+  const [row] = await (await db()).update(payments).set(over).where(eq(payments.id, paymentId)).returning();
+  return row!;
+}
+
+export interface LoanBookOptions {
+  partnerId: string | null;
+  /** How many customers, each with one disbursed (CURRENT) loan and its schedule. */
+  count: number;
+  productCode?: "MTL" | "STL";
+  loanDate?: string;
+}
+
+/**
+ * Many customers with one disbursed loan each, inserted in a handful of multi-row statements
+ * (for tests that need a large book, e.g. statement counts). Same rows as `makeCustomer` +
+ * `makeLoan`, status history included.
+ */
+export async function makeLoanBook(o: LoanBookOptions): Promise<{ customers: CustomerRow[]; loans: LoanWorld[] }> {
+  const productCode = o.productCode ?? "MTL";
+  const prod = await product(productCode);
+  const principal = productCode === "MTL" ? 3_000_000n : 1_000_000n;
+  const tenorMonths = productCode === "MTL" ? 3 : 1;
+  const rateBps = productCode === "MTL" ? 400 : 1000;
+  const loanDate = o.loanDate ?? "2026-01-10";
+  const schedule = buildSchedule({ principal, tenorMonths, monthlyInterestRateBps: rateBps, originationFeeBps: prod.originationFeeBps, loanDate });
+  const d = await db();
+  const dateOfBirth = "1990-05-17";
+  const people = Array.from({ length: o.count }, () => {
+    const u = uniq();
+    return {
+      partnerId: o.partnerId,
+      fullName: `Customer ${u}`,
+      nik: nikFor(dateOfBirth, false, Number(u.slice(-4))),
+      phone: `+628${u.padStart(10, "0").slice(-10)}`,
+      email: `c${u}@example.id`,
+      dateOfBirth,
+      monthlyIncome: 10_000_000n,
+      pinHash: "not-a-real-hash",
+    };
+  });
+  const customerRows = await d.insert(customers).values(people).returning();
+  const applicationRows = await d
+    .insert(loanApplications)
+    .values(
+      customerRows.map((c) => ({
+        customerId: c.id,
+        partnerId: c.partnerId,
+        productId: prod.id,
+        requestedAmount: principal,
+        tenorMonths,
+        purpose: "Modal usaha",
+        status: "FUND_DISBURSAL_SUCCESSFUL",
+        creditGrade: "A-",
+        creditMaxAmount: 8_000_000n,
+        creditMaxTenorMonths: 6,
+        creditInterestBps: 400,
+        creditReasons: [],
+        offerAmount: principal,
+        offerTenorMonths: tenorMonths,
+        offerInterestBps: rateBps,
+        offerOriginationFee: schedule.originationFee,
+        offerDisbursedAmount: schedule.disbursedAmount,
+        offerInstallmentAmount: schedule.regularInstallment,
+        offerFirstDueDate: schedule.firstDueDate,
+        offerExpiresAt: new Date(Date.now() + 3 * 86400_000),
+      })),
+    )
+    .returning();
+  const appByCustomer = new Map(applicationRows.map((a) => [a.customerId, a]));
+  const loanRows = await d
+    .insert(loans)
+    .values(
+      customerRows.map((c) => ({
+        applicationId: appByCustomer.get(c.id)!.id,
+        customerId: c.id,
+        partnerId: c.partnerId,
+        productId: prod.id,
+        principal,
+        originationFee: schedule.originationFee,
+        disbursedAmount: schedule.disbursedAmount,
+        monthlyInterestBps: rateBps,
+        tenorMonths,
+        status: "CURRENT",
+        disbursedAt: new Date(`${loanDate}T03:00:00.000Z`),
+      })),
+    )
+    .returning();
+  const paymentRows = await d
+    .insert(payments)
+    .values(
+      loanRows.flatMap((l) =>
+        schedule.installments.map((i) => ({
+          loanId: l.id,
+          installmentNumber: i.installmentNumber,
+          dueDate: i.dueDate,
+          principalDue: i.principal,
+          interestDue: i.interest,
+          status: "NOT_DUE",
+        })),
+      ),
+    )
+    .returning();
+  const at = new Date();
+  const appPath: ApplicationStatus[] = ["SUBMITTED", "OFFER_MADE", "OFFER_ACCEPTED", "FUND_DISBURSAL_SUCCESSFUL"];
+  const loanPath: LoanStatus[] = ["INACTIVE", "CURRENT"];
+  await recordAndPublish(d, [
+    ...applicationRows.flatMap((a) =>
+      appPath.map((to, i) => ({
+        entityType: "APPLICATION" as const,
+        entityId: a.id,
+        customerId: a.customerId,
+        partnerId: a.partnerId,
+        from: i === 0 ? null : appPath[i - 1]!,
+        to,
+        actor: i === 0 ? `customer:${a.customerId}` : "admin:factory",
+        at,
+      })),
+    ),
+    ...loanRows.flatMap((l) =>
+      loanPath.map((to, i) => ({
+        entityType: "LOAN" as const,
+        entityId: l.id,
+        customerId: l.customerId,
+        partnerId: l.partnerId,
+        from: i === 0 ? null : loanPath[i - 1]!,
+        to,
+        actor: "admin:factory",
+        at,
+      })),
+    ),
+  ]);
+  const loanWorlds = loanRows.map((loan) => ({
+    application: applicationRows.find((a) => a.id === loan.applicationId)!,
+    loan,
+    payments: paymentRows.filter((p) => p.loanId === loan.id).sort((a, b) => a.installmentNumber - b.installmentNumber),
+  }));
+  return { customers: customerRows, loans: loanWorlds };
 }

@@ -1,7 +1,203 @@
+/**
+ * recordPayment (RULES §8): post money received for an active loan in ONE transaction with the
+ * loan row locked, allocate it oldest installment first, and re-evaluate the loan as of paidAt.
+ */
+import { actorOf } from "../../auth/viewer.js";
+import type { Tx } from "../../db/client.js";
+import { uniqueViolation } from "../../db/pg-errors.js";
+import type { PaymentTransactionRow } from "../../db/schema.js";
+import { recordStatusChange, transact } from "../../events/outbox.js";
 import type { Context } from "../../server/context.js";
-import { notImplemented } from "../../server/errors.js";
+import { badInput, idempotencyConflict, invalidState, notFound } from "../../server/errors.js";
+import { daysBetween, jakartaDate } from "../../shared/dates.js";
+import { isUuid } from "../../shared/ids.js";
+import { MAX_MONEY } from "../../shared/money.js";
+import { isActiveLoanStatus } from "../loans/loan-status.js";
+import { allocate } from "./allocation.js";
+import { evaluateLoan, paidPaymentStatus, unpaidPaymentStatus, type LoanStatus } from "./delinquency.js";
 import type { RecordPaymentInput } from "./payment.type.js";
+import {
+  creditWallet,
+  insertAllocations,
+  insertTransaction,
+  lockInstallments,
+  lockLoan,
+  lockWalletBalance,
+  transactionByIdempotencyKey,
+  updateInstallments,
+  updateLoanEvaluation,
+  type InstallmentUpdate,
+} from "./payments.repo.js";
 
-export async function recordPayment(_ctx: Context, _input: RecordPaymentInput): Promise<never> {
-  throw notImplemented("recordPayment");
+export const IDEMPOTENCY_KEY_MAX = 100;
+export const CHANNEL_MAX = 50;
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+
+export interface RecordPaymentResult {
+  transaction: PaymentTransactionRow;
+  replayed: boolean;
+  loanId: string;
+}
+
+interface PaymentRequest {
+  loanId: string;
+  amount: bigint;
+  idempotencyKey: string;
+  paidAt: Date;
+  channel: string | null;
+}
+
+/** Checks everything that does not need the database; throws BAD_USER_INPUT / NOT_FOUND. */
+function validate(ctx: Context, input: RecordPaymentInput): PaymentRequest {
+  if (!isUuid(input.loanId)) throw notFound("Loan");
+  const amount = input.amount;
+  if (typeof amount !== "bigint" || amount <= 0n) throw badInput("amount", "amount must be greater than 0");
+
+  const key = typeof input.idempotencyKey === "string" ? input.idempotencyKey.trim() : "";
+  if (key.length === 0 || key.length > IDEMPOTENCY_KEY_MAX || !PRINTABLE_ASCII.test(key)) {
+    throw badInput("idempotencyKey", `idempotencyKey must be 1–${IDEMPOTENCY_KEY_MAX} printable ASCII characters`);
+  }
+
+  const now = ctx.clock.now();
+  const paidAt = input.paidAt ?? now;
+  if (paidAt.getTime() > now.getTime()) throw badInput("paidAt", "paidAt must not be in the future");
+
+  let channel: string | null = null;
+  if (input.channel != null) {
+    channel = input.channel.trim();
+    if (channel.length > CHANNEL_MAX) throw badInput("channel", `channel must be at most ${CHANNEL_MAX} characters`);
+    if (/[\x00-\x1f\x7f]/.test(channel)) throw badInput("channel", "channel must not contain control characters");
+    if (channel.length === 0) channel = null;
+  }
+  return { loanId: input.loanId.toLowerCase(), amount, idempotencyKey: key, paidAt, channel };
+}
+
+/** The stored result for a repeated key, or IDEMPOTENCY_CONFLICT when it was used otherwise. */
+function replayOf(existing: PaymentTransactionRow, req: PaymentRequest): RecordPaymentResult {
+  if (existing.loanId !== req.loanId || existing.amount !== req.amount) {
+    throw idempotencyConflict("This idempotencyKey was already used for a different loan or amount");
+  }
+  return { transaction: existing, replayed: true, loanId: existing.loanId };
+}
+
+async function post(ctx: Context, tx: Tx, req: PaymentRequest): Promise<RecordPaymentResult> {
+  // 1. Lock the loan: postings on one loan (and repeats of a key on it) run one after another.
+  const loan = await lockLoan(tx, req.loanId);
+  if (!loan) throw notFound("Loan");
+
+  // 2. Idempotency, before any state check: a repeat after the loan was paid off still replays.
+  const existing = await transactionByIdempotencyKey(tx, req.idempotencyKey);
+  if (existing) return replayOf(existing, req);
+
+  const status = loan.status as LoanStatus;
+  if (!isActiveLoanStatus(status)) {
+    throw invalidState(`A payment can only be recorded for a CURRENT or LATE loan (loan is ${status})`, status);
+  }
+  if (loan.disbursedAt && req.paidAt.getTime() < loan.disbursedAt.getTime()) {
+    throw badInput("paidAt", "paidAt must not be before the loan was disbursed");
+  }
+
+  // 3. Allocate over the locked installments.
+  const installments = await lockInstallments(tx, loan.id);
+  const { allocations, walletCredit } = allocate(
+    req.amount,
+    installments.map((p) => ({
+      paymentId: p.id,
+      installmentNumber: p.installmentNumber,
+      principalOutstanding: p.principalDue - p.paidPrincipal,
+      interestOutstanding: p.interestDue - p.paidInterest,
+      lateFeeOutstanding: p.lateFeeDue - p.paidLateFee,
+    })),
+  );
+
+  const now = ctx.clock.now();
+  // Locks are always taken in this order: loan → its installments → the idempotency key (unique
+  // index entry) → the customer row (wallet) → the event-order lock; the customer row is held
+  // only for the end of the transaction.
+  const transaction = await insertTransaction(tx, {
+    loanId: loan.id,
+    customerId: loan.customerId,
+    amount: req.amount,
+    idempotencyKey: req.idempotencyKey,
+    channel: req.channel,
+    paidAt: req.paidAt,
+    walletCredit,
+  });
+  if (walletCredit > 0n) {
+    const balance = await lockWalletBalance(tx, loan.customerId);
+    if (balance === undefined || balance > MAX_MONEY - walletCredit) {
+      throw badInput("amount", "amount is too large: the customer's wallet balance would overflow");
+    }
+  }
+  await insertAllocations(
+    tx,
+    allocations.map((a) => ({
+      transactionId: transaction.id,
+      paymentId: a.paymentId,
+      principal: a.principal,
+      interest: a.interest,
+      lateFee: a.lateFee,
+    })),
+  );
+
+  // 4. New installment state as of paidAt: touched ones get the money (paid when nothing is left),
+  //    every unpaid one is re-evaluated. Late fees are the daily update's job, not charged here.
+  const asOf = jakartaDate(req.paidAt);
+  const byId = new Map(allocations.map((a) => [a.paymentId, a]));
+  const updates: InstallmentUpdate[] = [];
+  const states: { dueDate: string; outstanding: bigint }[] = [];
+  for (const p of installments) {
+    const a = byId.get(p.id);
+    const paidPrincipal = p.paidPrincipal + (a?.principal ?? 0n);
+    const paidInterest = p.paidInterest + (a?.interest ?? 0n);
+    const paidLateFee = p.paidLateFee + (a?.lateFee ?? 0n);
+    const outstanding = p.principalDue + p.interestDue + p.lateFeeDue - (paidPrincipal + paidInterest + paidLateFee);
+    states.push({ dueDate: p.dueDate, outstanding });
+
+    let next: InstallmentUpdate;
+    if (outstanding <= 0n) {
+      // Already paid before this payment: leave it exactly as it is.
+      if (!a) continue;
+      next = { id: p.id, paidPrincipal, paidInterest, paidLateFee, status: paidPaymentStatus(asOf, p.dueDate), daysPastDue: 0, paidAt: req.paidAt };
+    } else {
+      const dpd = daysBetween(p.dueDate, asOf);
+      next = { id: p.id, paidPrincipal, paidInterest, paidLateFee, status: unpaidPaymentStatus(dpd), daysPastDue: Math.max(dpd, 0), paidAt: null };
+    }
+    if (a || next.status !== p.status || next.daysPastDue !== p.daysPastDue) updates.push(next);
+  }
+  await updateInstallments(tx, updates, now);
+  await creditWallet(tx, loan.customerId, walletCredit, now);
+
+  // 5. The loan as of paidAt.
+  const evaluated = evaluateLoan(states, asOf);
+  if (evaluated.status !== status || evaluated.daysPastDue !== loan.daysPastDue) {
+    await updateLoanEvaluation(tx, loan.id, evaluated.status, evaluated.daysPastDue, now);
+  }
+  if (evaluated.status !== status) {
+    await recordStatusChange(tx, {
+      entityType: "LOAN",
+      entityId: loan.id,
+      customerId: loan.customerId,
+      partnerId: loan.partnerId,
+      from: status,
+      to: evaluated.status,
+      reason: `payment ${transaction.id}`,
+      actor: actorOf(ctx.viewer),
+      at: now,
+    });
+  }
+  return { transaction, replayed: false, loanId: loan.id };
+}
+
+export async function recordPayment(ctx: Context, input: RecordPaymentInput): Promise<RecordPaymentResult> {
+  const req = validate(ctx, input);
+  try {
+    return await transact(ctx.app, (tx) => post(ctx, tx, req));
+  } catch (err) {
+    // The same key committed meanwhile by a posting we were not serialised with (another loan's
+    // lock): our insert waited for it and failed. Look again in a new transaction, once.
+    const violation = uniqueViolation(err);
+    if (!violation || (violation.constraint && !violation.constraint.includes("idempotency_key"))) throw err;
+    return transact(ctx.app, (tx) => post(ctx, tx, req));
+  }
 }

@@ -1,14 +1,19 @@
-import { and, asc } from "drizzle-orm";
+import { randomUUID } from "node:crypto";
+import { and, asc, eq, sql } from "drizzle-orm";
 import { paymentScope, transactionScope } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
-import type { DbOrTx } from "../../db/client.js";
+import type { DbOrTx, Tx } from "../../db/client.js";
 import { anyId, countPerParent, pagePerParent } from "../../db/queries.js";
 import {
+  customers,
+  loans,
   paymentAllocations,
   payments,
   paymentTransactions,
+  type LoanRow,
   type PaymentAllocationRow,
   type PaymentRow,
+  type PaymentTransactionRow,
 } from "../../db/schema.js";
 import type { PageArgs } from "../../shared/connections.js";
 
@@ -44,12 +49,18 @@ export async function countTransactionsPerLoan(db: DbOrTx, viewer: Viewer, loanI
   return countPerParent(db, paymentTransactions, paymentTransactions.loanId, loanIds, [transactionScope(viewer)]);
 }
 
+/**
+ * Allocations of transactions already shown to the viewer, in installment order (the order the
+ * money was applied: one payment's allocations share one timestamp, so time cannot order them).
+ */
 export async function allocationsByTransactionIds(db: DbOrTx, ids: string[]): Promise<Map<string, PaymentAllocationRow[]>> {
   const rows = await db
-    .select()
+    .select({ a: paymentAllocations })
     .from(paymentAllocations)
+    .innerJoin(payments, eq(payments.id, paymentAllocations.paymentId))
     .where(anyId(paymentAllocations.transactionId, ids))
-    .orderBy(asc(paymentAllocations.transactionId), asc(paymentAllocations.createdAt), asc(paymentAllocations.id));
+    .orderBy(asc(paymentAllocations.transactionId), asc(payments.installmentNumber), asc(paymentAllocations.id))
+    .then((rs) => rs.map((r) => r.a));
   const out = new Map<string, PaymentAllocationRow[]>();
   for (const r of rows) {
     let list = out.get(r.transactionId);
@@ -57,4 +68,90 @@ export async function allocationsByTransactionIds(db: DbOrTx, ids: string[]): Pr
     list.push(r);
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Posting a payment (recordPayment). Every function below runs inside the caller's transaction.
+
+/** The loan row, locked `for update` until the transaction ends (serialises postings per loan). */
+export async function lockLoan(tx: Tx, loanId: string): Promise<LoanRow | undefined> {
+  const [row] = await tx.select().from(loans).where(eq(loans.id, loanId)).for("update");
+  return row;
+}
+
+export async function transactionByIdempotencyKey(tx: DbOrTx, key: string): Promise<PaymentTransactionRow | undefined> {
+  const [row] = await tx.select().from(paymentTransactions).where(eq(paymentTransactions.idempotencyKey, key));
+  return row;
+}
+
+/** A loan's installments in installment order, locked `for update`. */
+export async function lockInstallments(tx: Tx, loanId: string): Promise<PaymentRow[]> {
+  return tx.select().from(payments).where(eq(payments.loanId, loanId)).orderBy(asc(payments.installmentNumber)).for("update");
+}
+
+/** The customer's wallet balance, row locked `for update`. */
+export async function lockWalletBalance(tx: Tx, customerId: string): Promise<bigint | undefined> {
+  const [row] = await tx
+    .select({ walletBalance: customers.walletBalance })
+    .from(customers)
+    .where(eq(customers.id, customerId))
+    .for("update");
+  return row?.walletBalance;
+}
+
+export async function insertTransaction(tx: Tx, values: typeof paymentTransactions.$inferInsert): Promise<PaymentTransactionRow> {
+  const [row] = await tx.insert(paymentTransactions).values(values).returning();
+  return row!;
+}
+
+/**
+ * Inserts a transaction's allocation rows. They share one `created_at` (the transaction's), and
+ * `allocationsByTransactionIds` reads them by (created_at, id): the random ids are handed out in
+ * ascending order so that they read back in the order given (oldest installment first).
+ */
+export async function insertAllocations(tx: Tx, rows: Omit<typeof paymentAllocations.$inferInsert, "id">[]): Promise<void> {
+  if (rows.length === 0) return;
+  const ids = rows.map(() => randomUUID()).sort();
+  await tx.insert(paymentAllocations).values(rows.map((r, i) => ({ ...r, id: ids[i]! })));
+}
+
+export interface InstallmentUpdate {
+  id: string;
+  paidPrincipal: bigint;
+  paidInterest: bigint;
+  paidLateFee: bigint;
+  status: string;
+  daysPastDue: number;
+  paidAt: Date | null;
+}
+
+/** Writes new paid amounts, status and daysPastDue of installments (paidAmount kept = Σ parts). */
+export async function updateInstallments(tx: Tx, updates: InstallmentUpdate[], now: Date): Promise<void> {
+  for (const u of updates) {
+    await tx
+      .update(payments)
+      .set({
+        paidPrincipal: u.paidPrincipal,
+        paidInterest: u.paidInterest,
+        paidLateFee: u.paidLateFee,
+        paidAmount: u.paidPrincipal + u.paidInterest + u.paidLateFee,
+        status: u.status,
+        daysPastDue: u.daysPastDue,
+        paidAt: u.paidAt,
+        updatedAt: now,
+      })
+      .where(eq(payments.id, u.id));
+  }
+}
+
+export async function creditWallet(tx: Tx, customerId: string, amount: bigint, now: Date): Promise<void> {
+  if (amount === 0n) return;
+  await tx
+    .update(customers)
+    .set({ walletBalance: sql`${customers.walletBalance} + ${amount.toString()}::bigint`, updatedAt: now })
+    .where(eq(customers.id, customerId));
+}
+
+export async function updateLoanEvaluation(tx: Tx, loanId: string, status: string, daysPastDue: number, now: Date): Promise<void> {
+  await tx.update(loans).set({ status, daysPastDue, updatedAt: now }).where(eq(loans.id, loanId));
 }
