@@ -1,6 +1,6 @@
 /**
  * HTTP (Apollo on plain node:http) and WebSocket (graphql-ws) on one port and path.
- * Routes: /graphql (POST, GET, WS upgrade), /healthz, /readyz, /playground.
+ * Routes: /graphql (POST, GET, WS upgrade), /healthz, /readyz, /playground and /dashboard (static.ts).
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -13,10 +13,12 @@ import { WebSocketServer } from "ws";
 import { tokenKey, viewerFromAuthorization } from "../auth/tokens.js";
 import type { Database } from "../db/client.js";
 import { setCursorSecret } from "../shared/connections.js";
+import { complexityPlugin } from "./complexity.js";
 import { createContext, type AppServices, type Clock, type Context } from "./context.js";
 import { DomainError, formatError, setUnexpectedErrorReporter } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { buildGatewaySchema } from "./schema.js";
+import { staticRoutes } from "./static.js";
 import { EventBus } from "../events/bus.js";
 
 export const MAX_BODY_BYTES = 1_000_000;
@@ -122,6 +124,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginLandingPageDisabled(),
+      complexityPlugin(),
       {
         async requestDidStart({ contextValue }) {
           return {
@@ -133,7 +136,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
                   d.kind === "OperationDefinition" &&
                   d.selectionSet.selections.some((s) => s.kind === "Field" && (s.name.value === "__schema" || s.name.value === "__type")),
               );
-              if (introspects) throw new DomainError("FORBIDDEN", "Introspection is available to ADMIN only");
+              if (introspects) throw new DomainError("FORBIDDEN", "Introspection is available to ADMIN only", { http: { status: 403 } });
             },
           };
         },
@@ -141,6 +144,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     ],
   });
   await apollo.start();
+
+  const statics = staticRoutes({ development: opts.development, jwtSecret: opts.jwtSecret, database, logger });
 
   let shuttingDown = false;
   let inFlight = 0;
@@ -215,6 +220,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         } catch {
           sendJson(res, 503, { status: "unavailable" });
         }
+      } else if (await statics(req, res, url)) {
+        // playground, dashboard and their files
       } else if (opts.extraRoutes && (await opts.extraRoutes(req, res))) {
         // handled
       } else {

@@ -1,0 +1,420 @@
+/*
+ * Partner dashboard: the partner's loans and portfolio over HTTP, and loan status changes live
+ * over graphql-ws (same host, path /graphql). The last event's cursor is kept in localStorage,
+ * so after a reload (or a lost connection) the subscription resumes with `after` and replays
+ * whatever happened in between: no gap, no duplicate. Plain JavaScript, no build step.
+ */
+(function () {
+  "use strict";
+
+  var config = JSON.parse(document.getElementById("page-config").textContent || "{}");
+  var GRAPHQL_URL = new URL("/graphql", window.location.href).toString();
+  var WS_URL = GRAPHQL_URL.replace(/^http/, "ws");
+  var TOKEN_KEY = "dashboard.token"; // sessionStorage: this tab only, survives a reload
+  var MAX_EVENTS = 100;
+
+  var ME = "query Me { me { role partner { id code name } } }";
+  var LOANS = [
+    "query PartnerLoans($partnerId: ID) {",
+    "  loans(first: 50) {",
+    "    totalCount",
+    "    nodes { id status statusCode daysPastDue outstandingAmount principal customer { fullName } }",
+    "  }",
+    "  portfolioSummary(partnerId: $partnerId) {",
+    "    loanCount activeLoanCount outstandingAmount disbursedTotal collectedTotal",
+    "    byStatus { status count outstandingAmount }",
+    "  }",
+    "}",
+  ].join("\n");
+  var WATCH = [
+    "subscription WatchLoans($partnerId: ID, $after: String) {",
+    "  loanStatusChanged(partnerId: $partnerId, after: $after) {",
+    "    cursor at fromStatus toStatus reason",
+    "    loan { id status statusCode daysPastDue outstandingAmount principal customer { fullName } }",
+    "  }",
+    "}",
+  ].join("\n");
+
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
+  var state = {
+    token: null,
+    partnerId: null,
+    loans: new Map(), // id → loan
+    order: [], // loan ids, as listed
+    client: null,
+    unsubscribe: null,
+    retryTimer: null,
+    retryDelay: 1000,
+    summaryTimer: null,
+    generation: 0, // bumps on every (re)connect so late callbacks of an old one are ignored
+  };
+
+  // ---------- small helpers ----------
+
+  function rupiah(money) {
+    if (money === null || money === undefined) return "–";
+    return String(money).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+  }
+
+  function statusClass(status) {
+    if (status === "CURRENT") return "status ok";
+    if (/^LATE_(1|5|30)DPD$/.test(status)) return "status late";
+    if (/^LATE_/.test(status) || status === "WRITTEN_OFF" || status === "DISBURSAL_FAILED") return "status bad";
+    if (status === "PAID_OFF") return "status done";
+    return "status";
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k];
+      else node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) {
+      node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    });
+    return node;
+  }
+
+  function showError(message) {
+    $("error").textContent = message || "";
+    $("error").hidden = !message;
+  }
+
+  function setConn(s, label) {
+    $("conn").dataset.state = s;
+    $("conn").textContent = label || s;
+  }
+
+  function cursorKey() {
+    return "dashboard.cursor." + (state.partnerId || "all");
+  }
+
+  function savedCursor() {
+    return window.localStorage.getItem(cursorKey());
+  }
+
+  function showCursor() {
+    var c = savedCursor();
+    $("cursor").textContent = c || "none yet";
+  }
+
+  /** POST /graphql with the token; resolves `data`, rejects with the first error's message. */
+  function gql(query, variables) {
+    return fetch(GRAPHQL_URL, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer " + state.token },
+      body: JSON.stringify({ query: query, variables: variables || {} }),
+    })
+      .then(function (res) {
+        return res.json();
+      })
+      .then(function (body) {
+        if (body.errors && body.errors.length) {
+          var e = body.errors[0];
+          var err = new Error(e.message + (e.extensions && e.extensions.code ? " (" + e.extensions.code + ")" : ""));
+          err.code = e.extensions && e.extensions.code;
+          throw err;
+        }
+        return body.data;
+      });
+  }
+
+  // ---------- rendering ----------
+
+  function loanRow(loan) {
+    var tr = el("tr", { "data-loan-id": loan.id }, [
+      el("td", { class: "id", title: loan.id, text: loan.id.slice(0, 8) }),
+      el("td", { text: (loan.customer && loan.customer.fullName) || "–" }),
+      el("td", {}, [el("span", { class: statusClass(loan.status), "data-field": "status", text: loan.status })]),
+      el("td", { class: "num", "data-field": "daysPastDue", text: String(loan.daysPastDue) }),
+      el("td", { class: "num", "data-field": "outstandingAmount", text: rupiah(loan.outstandingAmount) }),
+      el("td", { class: "num", text: rupiah(loan.principal) }),
+    ]);
+    return tr;
+  }
+
+  function renderLoans(total) {
+    var tbody = $("loans").querySelector("tbody");
+    tbody.replaceChildren.apply(
+      tbody,
+      state.order.map(function (id) {
+        return loanRow(state.loans.get(id));
+      }),
+    );
+    $("loans-empty").hidden = state.order.length > 0;
+    if (total !== undefined) $("loans-count").textContent = "(" + state.order.length + " of " + total + ")";
+  }
+
+  function updateLoan(loan) {
+    var known = state.loans.has(loan.id);
+    state.loans.set(loan.id, loan);
+    var tbody = $("loans").querySelector("tbody");
+    var row = loanRow(loan);
+    row.className = "changed";
+    var old = tbody.querySelector('tr[data-loan-id="' + loan.id + '"]');
+    if (known && old) tbody.replaceChild(row, old);
+    else {
+      state.order.unshift(loan.id);
+      tbody.insertBefore(row, tbody.firstChild);
+    }
+    $("loans-empty").hidden = true;
+  }
+
+  function renderSummary(s) {
+    var fields = $("summary").querySelectorAll("dd[data-field]");
+    Array.prototype.forEach.call(fields, function (dd) {
+      var f = dd.getAttribute("data-field");
+      var v = s ? s[f] : null;
+      dd.textContent = v === null || v === undefined ? "–" : /Amount|Total/.test(f) ? "Rp " + rupiah(v) : String(v);
+    });
+    var chips = (s ? s.byStatus : []).map(function (b) {
+      return el("li", {}, [el("span", { class: statusClass(b.status), text: b.status + " · " + b.count })]);
+    });
+    $("by-status").replaceChildren.apply($("by-status"), chips);
+  }
+
+  function addEvent(e) {
+    var li = el("li", { "data-cursor": e.cursor }, [
+      el("time", { datetime: e.at, text: new Date(e.at).toLocaleTimeString() }),
+      el("span", { class: "id", title: e.loan.id, text: e.loan.id.slice(0, 8) }),
+      " " + ((e.loan.customer && e.loan.customer.fullName) || "") + ": ",
+      el("span", { class: statusClass(e.fromStatus || ""), text: e.fromStatus || "new" }),
+      " → ",
+      el("span", { class: statusClass(e.toStatus), "data-field": "toStatus", text: e.toStatus }),
+      e.reason ? el("span", { class: "reason", text: " " + e.reason }) : "",
+    ]);
+    var list = $("events");
+    list.insertBefore(li, list.firstChild);
+    while (list.children.length > MAX_EVENTS) list.removeChild(list.lastChild);
+    $("events-empty").hidden = true;
+  }
+
+  // ---------- data ----------
+
+  function loadLoans() {
+    return gql(LOANS, { partnerId: state.partnerId }).then(function (data) {
+      state.loans = new Map();
+      state.order = data.loans.nodes.map(function (l) {
+        state.loans.set(l.id, l);
+        return l.id;
+      });
+      renderLoans(data.loans.totalCount);
+      renderSummary(data.portfolioSummary);
+    });
+  }
+
+  /** Totals change with every status change; refetch them at most once a second. */
+  function refreshSummarySoon() {
+    if (state.summaryTimer) return;
+    state.summaryTimer = setTimeout(function () {
+      state.summaryTimer = null;
+      if (!state.token) return;
+      gql("query Summary($partnerId: ID) { portfolioSummary(partnerId: $partnerId) { loanCount activeLoanCount outstandingAmount disbursedTotal collectedTotal byStatus { status count outstandingAmount } } }", {
+        partnerId: state.partnerId,
+      }).then(
+        function (d) {
+          renderSummary(d.portfolioSummary);
+        },
+        function () {},
+      );
+    }, 1000);
+  }
+
+  // ---------- live ----------
+
+  function stopLive() {
+    state.generation++;
+    if (state.retryTimer) clearTimeout(state.retryTimer);
+    state.retryTimer = null;
+    if (state.unsubscribe) state.unsubscribe();
+    state.unsubscribe = null;
+    if (state.client) state.client.dispose();
+    state.client = null;
+  }
+
+  function retryLater() {
+    var gen = state.generation;
+    var delay = state.retryDelay;
+    state.retryDelay = Math.min(state.retryDelay * 2, 30000);
+    setConn("reconnecting", "reconnecting in " + Math.round(delay / 1000) + " s");
+    state.retryTimer = setTimeout(function () {
+      if (gen !== state.generation) return;
+      // Fresh rows first, then resume from the saved cursor (replaying what was missed).
+      loadLoans().then(
+        function () {
+          if (gen === state.generation) startLive();
+        },
+        function () {
+          if (gen === state.generation) retryLater();
+        },
+      );
+    }, delay);
+  }
+
+  function startLive() {
+    stopLive();
+    var gen = state.generation;
+    setConn("connecting");
+    var client = window.graphqlWs.createClient({
+      url: WS_URL,
+      lazy: false,
+      retryAttempts: 0, // reconnects are ours: each one resumes from the latest saved cursor
+      keepAlive: 15000,
+      connectionParams: { authorization: "Bearer " + state.token },
+      on: {
+        connected: function () {
+          if (gen !== state.generation) return;
+          state.retryDelay = 1000;
+          setConn("live");
+        },
+      },
+    });
+    state.client = client;
+    state.unsubscribe = client.subscribe(
+      { query: WATCH, variables: { partnerId: state.partnerId, after: savedCursor() } },
+      {
+        next: function (result) {
+          if (gen !== state.generation) return;
+          if (result.errors && result.errors.length) {
+            showError("Subscription error: " + result.errors[0].message);
+            return;
+          }
+          var e = result.data && result.data.loanStatusChanged;
+          if (!e) return;
+          window.localStorage.setItem(cursorKey(), e.cursor);
+          showCursor();
+          updateLoan(e.loan);
+          addEvent(e);
+          refreshSummarySoon();
+        },
+        error: function (err) {
+          if (gen !== state.generation) return;
+          onLiveError(err);
+        },
+        complete: function () {
+          if (gen !== state.generation) return;
+          retryLater();
+        },
+      },
+    );
+  }
+
+  function onLiveError(err) {
+    if (Array.isArray(err)) {
+      // GraphQL errors from the server.
+      var e = err[0] || {};
+      var code = e.extensions && e.extensions.code;
+      if (code === "BAD_USER_INPUT" && savedCursor()) {
+        // The saved cursor is not usable (e.g. from another server): go on live without it.
+        window.localStorage.removeItem(cursorKey());
+        showCursor();
+        showError("The saved cursor was refused; watching live from now on.");
+        startLive();
+        return;
+      }
+      if (code === "UNAUTHENTICATED") {
+        stopLive();
+        setConn("off", "offline");
+        showError("The token expired or is invalid: paste a new one.");
+        return;
+      }
+      showError("Subscription error: " + (e.message || code));
+      retryLater();
+      return;
+    }
+    if (err && err.code === 4403) {
+      stopLive();
+      setConn("off", "offline");
+      showError("The server refused the token: paste a valid one.");
+      return;
+    }
+    retryLater(); // connection lost: resume from the saved cursor
+  }
+
+  // ---------- session ----------
+
+  function signOut() {
+    stopLive();
+    state.token = null;
+    state.partnerId = null;
+    window.sessionStorage.removeItem(TOKEN_KEY);
+    state.loans = new Map();
+    state.order = [];
+    renderLoans();
+    $("loans-count").textContent = "";
+    renderSummary(null);
+    $("events").replaceChildren();
+    $("events-empty").hidden = false;
+    $("who").textContent = "not connected";
+    $("signout").hidden = true;
+    setConn("off", "offline");
+    showCursor();
+  }
+
+  function connect(token) {
+    stopLive();
+    showError("");
+    state.token = token.trim().replace(/^Bearer\s+/i, "");
+    setConn("connecting");
+    return gql(ME)
+      .then(function (data) {
+        var me = data.me;
+        if (!me || (me.role !== "PARTNER" && me.role !== "ADMIN")) {
+          throw new Error("This dashboard needs a PARTNER (or ADMIN) token" + (me ? ", not " + me.role : ""));
+        }
+        state.partnerId = me.partner ? me.partner.id : null;
+        window.sessionStorage.setItem(TOKEN_KEY, state.token);
+        $("who").textContent = me.partner ? me.partner.name + " (" + me.partner.code + ")" : "ADMIN: every partner";
+        $("signout").hidden = false;
+        showCursor();
+        return loadLoans();
+      })
+      .then(function () {
+        startLive();
+      })
+      .catch(function (err) {
+        setConn("off", "offline");
+        showError(err.message);
+      });
+  }
+
+  $("token-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    connect($("token").value);
+  });
+  $("signout").addEventListener("click", signOut);
+  $("forget-cursor").addEventListener("click", function () {
+    window.localStorage.removeItem(cursorKey());
+    showCursor();
+    if (state.token) startLive();
+  });
+  if (config.development) {
+    // Development only: the gateway mints a PARTNER token for its first partner.
+    $("demo").hidden = false;
+    $("demo").addEventListener("click", function () {
+      fetch("/dashboard/demo-token")
+        .then(function (res) {
+          return res.json();
+        })
+        .then(function (body) {
+          if (!body.token) throw new Error(body.error || "No demo partner");
+          $("token").value = body.token;
+          return connect(body.token);
+        })
+        .catch(function (err) {
+          showError(err.message);
+        });
+    });
+  }
+
+  renderSummary(null);
+  showCursor();
+  var saved = window.sessionStorage.getItem(TOKEN_KEY);
+  if (saved) {
+    $("token").value = saved;
+    connect(saved);
+  }
+})();
