@@ -1,16 +1,231 @@
+/**
+ * Loan mutations (RULES §1, §5, §6, §7). Each runs in ONE transaction that locks the rows it
+ * changes (application first, then loan: the order cancelApplication uses), re-reads the status
+ * under the lock, takes the move from `nextLoanStatus` / `nextApplicationStatus` and writes the
+ * status, history and event together. Input errors are raised before the transaction; an invalid
+ * move throws inside it, so nothing is written.
+ */
+import { actorOf } from "../../auth/viewer.js";
+import type { Tx } from "../../db/client.js";
+import type { ApplicationRow, LoanRow } from "../../db/schema.js";
+import { recordStatusChanges, transact, type StatusChangeInput } from "../../events/outbox.js";
 import type { Context } from "../../server/context.js";
-import { notImplemented } from "../../server/errors.js";
+import { badInput, invalidState, notFound } from "../../server/errors.js";
+import { daysBetween, jakartaDate } from "../../shared/dates.js";
+import { isUuid } from "../../shared/ids.js";
+import {
+  InvalidTransitionError,
+  nextApplicationStatus,
+  type ApplicationEvent,
+  type ApplicationStatus,
+} from "../applications/application-status.js";
+import { lockApplication, updateApplication } from "../applications/applications.repo.js";
+import { unpaidPaymentStatus } from "../payments/delinquency.js";
+import { runDailyUpdate as runDailyUpdateService, type DailyUpdateCounts } from "./daily-update.js";
+import { nextLoanStatus, type LoanEvent, type LoanStatus } from "./loan-status.js";
 import type { DisburseLoanInput, FailDisbursementInput } from "./loan.type.js";
+import {
+  applicationIdOfLoan,
+  installmentCount,
+  insertInstallments,
+  lockVisibleLoan,
+  markLoanDisbursed,
+  productTermsOf,
+  setLoanStatus,
+} from "./loans.repo.js";
+import { buildSchedule } from "./schedule.js";
 
-export async function disburseLoan(_ctx: Context, _input: DisburseLoanInput): Promise<never> {
-  throw notImplemented("disburseLoan");
+/** Longest reason kept in the status history. */
+export const REASON_MAX = 500;
+
+function requiredReason(reason: unknown): string {
+  const r = typeof reason === "string" ? reason.trim() : "";
+  if (r.length === 0) throw badInput("reason", "reason is required");
+  if (r.length > REASON_MAX) throw badInput("reason", `reason must be at most ${REASON_MAX} characters`);
+  return r;
 }
-export async function failDisbursement(_ctx: Context, _input: FailDisbursementInput): Promise<never> {
-  throw notImplemented("failDisbursement");
+
+function loanMove(loan: LoanRow, event: LoanEvent): LoanStatus {
+  try {
+    return nextLoanStatus(loan.status as LoanStatus, event);
+  } catch (err) {
+    if (err instanceof InvalidTransitionError) {
+      throw invalidState(`Cannot ${describe(event)} a loan in status ${loan.status}`, loan.status);
+    }
+    throw err;
+  }
 }
-export async function runDailyUpdate(_ctx: Context, _asOf: string): Promise<never> {
-  throw notImplemented("runDailyUpdate");
+
+function applicationMove(app: ApplicationRow, event: ApplicationEvent): ApplicationStatus {
+  try {
+    return nextApplicationStatus(app.status as ApplicationStatus, event);
+  } catch (err) {
+    if (err instanceof InvalidTransitionError) {
+      throw invalidState(`Cannot ${describe(event)}: the loan's application is ${app.status}`, app.status);
+    }
+    throw err;
+  }
 }
-export async function writeOffLoan(_ctx: Context, _loanId: string, _reason: string): Promise<never> {
-  throw notImplemented("writeOffLoan");
+
+function describe(event: LoanEvent | ApplicationEvent): string {
+  switch (event) {
+    case "DISBURSE":
+      return "disburse";
+    case "FAIL_DISBURSEMENT":
+      return "record a failed disbursement of";
+    case "WRITE_OFF":
+      return "write off";
+    default:
+      return event.toLowerCase().replace(/_/g, " ");
+  }
+}
+
+/**
+ * Locks the loan's application, then the loan (the order cancelApplication uses), both visible
+ * to the caller, else NOT_FOUND.
+ */
+async function lockLoanAndApplication(ctx: Context, tx: Tx, loanId: string): Promise<{ loan: LoanRow; app: ApplicationRow }> {
+  const applicationId = await applicationIdOfLoan(tx, ctx.viewer, loanId);
+  if (!applicationId) throw notFound("Loan");
+  const app = await lockApplication(tx, ctx.viewer, applicationId);
+  const loan = await lockVisibleLoan(tx, ctx.viewer, loanId);
+  if (!app || !loan || loan.applicationId !== app.id) throw notFound("Loan");
+  return { loan, app };
+}
+
+function loanChange(loan: LoanRow, from: LoanStatus, to: LoanStatus, reason: string, actor: string, at: Date): StatusChangeInput {
+  return { entityType: "LOAN", entityId: loan.id, customerId: loan.customerId, partnerId: loan.partnerId, from, to, reason, actor, at };
+}
+
+function applicationChange(
+  app: ApplicationRow,
+  from: ApplicationStatus,
+  to: ApplicationStatus,
+  reason: string,
+  actor: string,
+  at: Date,
+): StatusChangeInput {
+  return { entityType: "APPLICATION", entityId: app.id, customerId: app.customerId, partnerId: app.partnerId, from, to, reason, actor, at };
+}
+
+/**
+ * INACTIVE or DISBURSAL_FAILED → CURRENT, application → FUND_DISBURSAL_SUCCESSFUL. The schedule is
+ * built for loanDate = the Jakarta date of `disbursedAt` (default: now; back-dated allowed,
+ * future BAD_USER_INPUT), one installment row each, evaluated as of loanDate (so NOT_DUE).
+ * Lateness of a back-dated schedule is left to the daily update. The loan's fee and disbursed
+ * amount are those of the schedule (they differ from the offer only when the fee cap bites on
+ * another date).
+ */
+export async function disburseLoan(ctx: Context, input: DisburseLoanInput): Promise<LoanRow> {
+  if (!isUuid(input.loanId)) throw notFound("Loan");
+  const now = ctx.clock.now();
+  const disbursedAt = input.disbursedAt ?? now;
+  if (disbursedAt.getTime() > now.getTime()) throw badInput("disbursedAt", "disbursedAt must not be in the future");
+  const loanDate = jakartaDate(disbursedAt);
+  const actor = actorOf(ctx.viewer);
+
+  return transact(ctx.app, async (tx) => {
+    const { loan, app } = await lockLoanAndApplication(ctx, tx, input.loanId);
+    const from = loan.status as LoanStatus;
+    const to = loanMove(loan, "DISBURSE");
+    const appFrom = app.status as ApplicationStatus;
+    const appTo = applicationMove(app, "DISBURSE");
+
+    // A failed disbursement never created installments, so a retry cannot duplicate them.
+    if ((await installmentCount(tx, loan.id)) > 0) {
+      throw invalidState("This loan already has an installment schedule", loan.status);
+    }
+    const terms = await productTermsOf(tx, loan.productId);
+    if (!terms) throw new Error(`product ${loan.productId} of loan ${loan.id} not found`);
+    const schedule = buildSchedule({
+      principal: loan.principal,
+      tenorMonths: loan.tenorMonths,
+      monthlyInterestRateBps: loan.monthlyInterestBps,
+      originationFeeBps: terms.originationFeeBps,
+      loanDate,
+    });
+
+    await insertInstallments(
+      tx,
+      schedule.installments.map((i) => ({
+        loanId: loan.id,
+        installmentNumber: i.installmentNumber,
+        dueDate: i.dueDate,
+        principalDue: i.principal,
+        interestDue: i.interest,
+        status: unpaidPaymentStatus(daysBetween(i.dueDate, loanDate)),
+        daysPastDue: 0,
+        createdAt: now,
+        updatedAt: now,
+      })),
+    );
+    const updated = await markLoanDisbursed(
+      tx,
+      loan.id,
+      { status: to, disbursedAt, originationFee: schedule.originationFee, disbursedAmount: schedule.disbursedAmount },
+      now,
+    );
+    await updateApplication(tx, app.id, { status: appTo, updatedAt: now });
+    const reason = `disbursed ${schedule.disbursedAmount} on ${loanDate}`;
+    await recordStatusChanges(tx, [
+      loanChange(loan, from, to, reason, actor, now),
+      ...(appTo !== appFrom ? [applicationChange(app, appFrom, appTo, reason, actor, now)] : []),
+    ]);
+    return updated;
+  });
+}
+
+/**
+ * INACTIVE or DISBURSAL_FAILED → DISBURSAL_FAILED, application → FUND_DISBURSAL_FAILED. A repeated
+ * failure keeps both statuses and writes no (no-op) status change for them.
+ */
+export async function failDisbursement(ctx: Context, input: FailDisbursementInput): Promise<LoanRow> {
+  if (!isUuid(input.loanId)) throw notFound("Loan");
+  const reason = requiredReason(input.reason);
+  const now = ctx.clock.now();
+  const actor = actorOf(ctx.viewer);
+
+  return transact(ctx.app, async (tx) => {
+    const { loan, app } = await lockLoanAndApplication(ctx, tx, input.loanId);
+    const from = loan.status as LoanStatus;
+    const to = loanMove(loan, "FAIL_DISBURSEMENT");
+    const appFrom = app.status as ApplicationStatus;
+    const appTo = applicationMove(app, "FAIL_DISBURSEMENT");
+
+    const changes: StatusChangeInput[] = [];
+    let updated = loan;
+    if (to !== from) {
+      updated = await setLoanStatus(tx, loan.id, to, now);
+      changes.push(loanChange(loan, from, to, reason, actor, now));
+    }
+    if (appTo !== appFrom) {
+      await updateApplication(tx, app.id, { status: appTo, updatedAt: now });
+      changes.push(applicationChange(app, appFrom, appTo, reason, actor, now));
+    }
+    await recordStatusChanges(tx, changes);
+    return updated;
+  });
+}
+
+/** LATE_90DPD or worse → WRITTEN_OFF (terminal). */
+export async function writeOffLoan(ctx: Context, loanId: string, reason: string): Promise<LoanRow> {
+  if (!isUuid(loanId)) throw notFound("Loan");
+  const why = requiredReason(reason);
+  const now = ctx.clock.now();
+  const actor = actorOf(ctx.viewer);
+
+  return transact(ctx.app, async (tx) => {
+    const loan = await lockVisibleLoan(tx, ctx.viewer, loanId);
+    if (!loan) throw notFound("Loan");
+    const from = loan.status as LoanStatus;
+    const to = loanMove(loan, "WRITE_OFF");
+    const updated = await setLoanStatus(tx, loan.id, to, now);
+    await recordStatusChanges(tx, [loanChange(loan, from, to, why, actor, now)]);
+    return updated;
+  });
+}
+
+/** RULES §7 as of `asOf` (see daily-update.ts); history times are the server clock's now. */
+export async function runDailyUpdate(ctx: Context, asOf: string): Promise<DailyUpdateCounts> {
+  return runDailyUpdateService(ctx.app, { asOf, now: ctx.clock.now() });
 }

@@ -1,0 +1,279 @@
+/**
+ * The daily update (RULES §7): re-evaluates every disbursed, unfinished loan (CURRENT, LATE_*) as
+ * of a calendar date, charges the late fees of thresholds reached, and expires offers.
+ *
+ * Shape and guarantees:
+ * - Loans are processed in batches of `batchSize` (default 500) in id order; each batch is ONE
+ *   transaction: lock the batch's loans `for update` (plain, never `skip locked`: a loan being
+ *   paid is waited for), load all their installments in one query, evaluate in JS with the pure
+ *   rules (`unpaidPaymentStatus`, `planLateFees`, `loanStatusForDpd`), write back with one batched
+ *   statement per table, and record the loan status changes (history + events) in the same
+ *   transaction. A failure rolls back only its batch; running again finishes the job, because…
+ * - …it is idempotent for a given `asOf`: an installment's status and dpd are a function of
+ *   `asOf`, and a late fee is charged once per threshold (`late_fee_thresholds_applied` counts
+ *   the thresholds already charged), so a second run finds nothing to change (all counts 0).
+ * - It catches up after gaps: jumping from 0 to 65 dpd charges the 5, 30 and 60 dpd fees at once.
+ * - An EARLIER `asOf` than a previous run evaluates statuses and dpd as of that date (so a
+ *   correction run can move a loan back, e.g. LATE_5DPD → LATE_1DPD), but late fees only grow:
+ *   thresholds already charged stay charged and nothing is refunded.
+ * - Paid installments (nothing outstanding) are never touched. A loan with nothing unpaid left
+ *   becomes PAID_OFF (normally recordPayment has done that already); a loan without installment
+ *   rows (inconsistent data) is left alone.
+ * - Status history rows are dated `now` (when the change was recorded); the reason names the
+ *   date evaluated ("daily update 2026-03-01"), the actor is "system".
+ * - Offers: OFFER_MADE applications whose `expiresAt` falls on or before `asOf` in Asia/Jakarta,
+ *   i.e. `expiresAt < start of (asOf + 1 day)` in Jakarta (an offer expiring at 23:59 Jakarta on
+ *   `asOf` expires; one expiring at 00:00 the next day does not) become OFFER_EXPIRED, in one
+ *   transaction of their own after the loans.
+ * - The run is recorded in `daily_update_runs` (one row per asOf, upserted with the latest
+ *   counts and time).
+ */
+import type { Tx } from "../../db/client.js";
+import { recordStatusChanges, transact, type StatusChangeInput } from "../../events/outbox.js";
+import type { AppServices } from "../../server/context.js";
+import { addDays, parseDate, startOfJakartaDay, toEpochDay } from "../../shared/dates.js";
+import { sumBig } from "../../shared/money.js";
+import { nextApplicationStatus, type ApplicationStatus } from "../applications/application-status.js";
+import { loanStatusForDpd, planLateFees, unpaidPaymentStatus, type LoanStatus } from "../payments/delinquency.js";
+import {
+  activeLoanIds,
+  applyInstallmentEvaluations,
+  applyLoanEvaluations,
+  installmentsOfLoans,
+  lockActiveLoans,
+  lockExpiringOffers,
+  setApplicationsStatus,
+  upsertDailyUpdateRun,
+  type DailyLoanRow,
+  type DailyUpdateCounts,
+  type InstallmentEvaluation,
+  type InstallmentForUpdate,
+  type LoanEvaluation,
+} from "./loans.repo.js";
+
+export type { DailyUpdateCounts };
+
+/** Loans per transaction. */
+export const DAILY_UPDATE_BATCH_SIZE = 500;
+/** `actor` of every status change the daily update makes. */
+export const DAILY_UPDATE_ACTOR = "system";
+
+export type DailyUpdateApp = Pick<AppServices, "database" | "afterEventsCommitted">;
+
+export interface DailyUpdateOptions {
+  /** The calendar date (Asia/Jakarta, YYYY-MM-DD) to evaluate as of. */
+  asOf: string;
+  /** The time recorded on history rows and `updated_at` (the server clock). */
+  now: Date;
+  batchSize?: number;
+}
+
+/** What one loan needs for its evaluation (installments in installment order). */
+export interface LoanForEvaluation {
+  loan: Pick<DailyLoanRow, "id" | "status" | "daysPastDue" | "principal" | "lateFeeBps" | "minLateFee">;
+  installments: readonly Omit<InstallmentForUpdate, "loanId">[];
+}
+
+export interface LoanDayEvaluation {
+  /** Installment rows whose status, dpd, late fee or thresholds changed (new values). */
+  installments: InstallmentEvaluation[];
+  /** The loan's new status and dpd, when either changed. */
+  loan: LoanEvaluation | null;
+  /** The loan's status move, when it changed. */
+  statusChange: { from: LoanStatus; to: LoanStatus } | null;
+  /** Late fees > 0 charged. */
+  feesCharged: number;
+}
+
+/** Day numbers of dates, memoised (a run sees the same few due dates over and over). */
+export function dayNumberCache(): (date: string) => number {
+  const cache = new Map<string, number>();
+  return (date) => {
+    let n = cache.get(date);
+    if (n === undefined) cache.set(date, (n = toEpochDay(date)));
+    return n;
+  };
+}
+
+/**
+ * Pure: one loan as of `asOf`. Unpaid = something still outstanding. Each unpaid installment gets
+ * `status = unpaidPaymentStatus(dpd)`, `daysPastDue = max(dpd, 0)` (dpd = asOf − dueDate) and
+ * the fees `planLateFees` plans (thresholds reached and not yet charged, capped so late fees +
+ * interest ≤ principal); the loan's status follows its worst unpaid installment
+ * (`loanStatusForDpd`, PAID_OFF when none is unpaid) and its dpd is that installment's, ≥ 0.
+ */
+export function evaluateLoanAsOf(input: LoanForEvaluation, asOf: string, dayOf: (date: string) => number = toEpochDay): LoanDayEvaluation {
+  const { loan, installments } = input;
+  const asOfDay = dayOf(asOf);
+  const rows = installments.map((p) => ({
+    p,
+    dpd: asOfDay - dayOf(p.dueDate),
+    unpaid: p.principalDue + p.interestDue + p.lateFeeDue - p.paidAmount > 0n,
+  }));
+  const plan = planLateFees({
+    asOfDpdByInstallment: rows.map(({ p, dpd, unpaid }) => ({
+      paymentId: p.id,
+      dpd,
+      unpaid,
+      principalDue: p.principalDue,
+      interestDue: p.interestDue,
+      thresholdsApplied: p.lateFeeThresholdsApplied,
+    })),
+    lateFeeBps: loan.lateFeeBps,
+    minLateFee: loan.minLateFee,
+    loanPrincipal: loan.principal,
+    loanTotalInterest: sumBig(installments.map((p) => p.interestDue)),
+    loanTotalLateFees: sumBig(installments.map((p) => p.lateFeeDue)),
+  });
+  const fees = new Map<string, { amount: bigint; thresholds: number }>();
+  let feesCharged = 0;
+  for (const f of plan) {
+    const acc = fees.get(f.paymentId) ?? { amount: 0n, thresholds: 0 };
+    acc.amount += f.fee;
+    acc.thresholds += 1;
+    fees.set(f.paymentId, acc);
+    if (f.fee > 0n) feesCharged++;
+  }
+
+  const changed: InstallmentEvaluation[] = [];
+  let worst: number | null = null;
+  for (const { p, dpd, unpaid } of rows) {
+    if (!unpaid) continue; // paid: never touched
+    if (worst === null || dpd > worst) worst = dpd;
+    const fee = fees.get(p.id);
+    const next: InstallmentEvaluation = {
+      id: p.id,
+      status: unpaidPaymentStatus(dpd),
+      daysPastDue: Math.max(dpd, 0),
+      lateFeeDue: p.lateFeeDue + (fee?.amount ?? 0n),
+      lateFeeThresholdsApplied: p.lateFeeThresholdsApplied + (fee?.thresholds ?? 0),
+    };
+    if (
+      next.status !== p.status ||
+      next.daysPastDue !== p.daysPastDue ||
+      next.lateFeeDue !== p.lateFeeDue ||
+      next.lateFeeThresholdsApplied !== p.lateFeeThresholdsApplied
+    ) {
+      changed.push(next);
+    }
+  }
+
+  // A loan without installments cannot be evaluated (it would look paid off): leave it alone.
+  if (installments.length === 0) return { installments: changed, loan: null, statusChange: null, feesCharged };
+  const status = loanStatusForDpd(worst);
+  const daysPastDue = Math.max(worst ?? 0, 0);
+  const from = loan.status as LoanStatus;
+  const loanChanged = status !== from || daysPastDue !== loan.daysPastDue;
+  return {
+    installments: changed,
+    loan: loanChanged ? { id: loan.id, status, daysPastDue } : null,
+    statusChange: status !== from ? { from, to: status } : null,
+    feesCharged,
+  };
+}
+
+/** The instant before which an offer must expire to be expired by the run for `asOf`. */
+export function offerExpiryCutoff(asOf: string): Date {
+  return startOfJakartaDay(addDays(asOf, 1));
+}
+
+interface BatchCounts {
+  paymentsUpdated: number;
+  loansUpdated: number;
+  lateFeesApplied: number;
+}
+
+/** One batch of loans, in the caller's transaction: a bounded number of statements. */
+async function updateLoanBatch(tx: Tx, ids: readonly string[], asOf: string, now: Date): Promise<BatchCounts> {
+  const locked = await lockActiveLoans(tx, ids);
+  if (locked.length === 0) return { paymentsUpdated: 0, loansUpdated: 0, lateFeesApplied: 0 };
+  const rows = await installmentsOfLoans(
+    tx,
+    locked.map((l) => l.id),
+  );
+  const byLoan = new Map<string, InstallmentForUpdate[]>();
+  for (const r of rows) {
+    let list = byLoan.get(r.loanId);
+    if (!list) byLoan.set(r.loanId, (list = []));
+    list.push(r);
+  }
+
+  const installmentUpdates: InstallmentEvaluation[] = [];
+  const loanUpdates: LoanEvaluation[] = [];
+  const changes: StatusChangeInput[] = [];
+  let lateFeesApplied = 0;
+  const reason = `daily update ${asOf}`;
+  const dayOf = dayNumberCache();
+  for (const loan of locked) {
+    const e = evaluateLoanAsOf({ loan, installments: byLoan.get(loan.id) ?? [] }, asOf, dayOf);
+    installmentUpdates.push(...e.installments);
+    lateFeesApplied += e.feesCharged;
+    if (e.loan) loanUpdates.push(e.loan);
+    if (e.statusChange) {
+      changes.push({
+        entityType: "LOAN",
+        entityId: loan.id,
+        customerId: loan.customerId,
+        partnerId: loan.partnerId,
+        from: e.statusChange.from,
+        to: e.statusChange.to,
+        reason,
+        actor: DAILY_UPDATE_ACTOR,
+        at: now,
+      });
+    }
+  }
+  await applyInstallmentEvaluations(tx, installmentUpdates, now);
+  await applyLoanEvaluations(tx, loanUpdates, now);
+  await recordStatusChanges(tx, changes);
+  return { paymentsUpdated: installmentUpdates.length, loansUpdated: loanUpdates.length, lateFeesApplied };
+}
+
+/** OFFER_MADE → OFFER_EXPIRED for offers expiring on or before `asOf` (Jakarta), in the caller's transaction. */
+async function expireOffers(tx: Tx, asOf: string, now: Date): Promise<number> {
+  const offers = await lockExpiringOffers(tx, offerExpiryCutoff(asOf));
+  if (offers.length === 0) return 0;
+  const changes: StatusChangeInput[] = offers.map((o) => {
+    const from = o.status as ApplicationStatus;
+    return {
+      entityType: "APPLICATION",
+      entityId: o.id,
+      customerId: o.customerId,
+      partnerId: o.partnerId,
+      from,
+      to: nextApplicationStatus(from, "EXPIRE"),
+      reason: `offer expired (daily update ${asOf})`,
+      actor: DAILY_UPDATE_ACTOR,
+      at: now,
+    };
+  });
+  await setApplicationsStatus(
+    tx,
+    offers.map((o) => o.id),
+    "OFFER_EXPIRED",
+    now,
+  );
+  await recordStatusChanges(tx, changes);
+  return offers.length;
+}
+
+/** Runs the daily update as of `asOf` (see the module comment) and records the run. */
+export async function runDailyUpdate(app: DailyUpdateApp, opts: DailyUpdateOptions): Promise<DailyUpdateCounts> {
+  const asOf = parseDate(opts.asOf);
+  const batchSize = opts.batchSize ?? DAILY_UPDATE_BATCH_SIZE;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  const { now } = opts;
+  const result: DailyUpdateCounts = { asOf, paymentsUpdated: 0, loansUpdated: 0, lateFeesApplied: 0, offersExpired: 0 };
+
+  const ids = await activeLoanIds(app.database.db);
+  for (let i = 0; i < ids.length; i += batchSize) {
+    const batch = ids.slice(i, i + batchSize);
+    const counts = await transact(app, (tx) => updateLoanBatch(tx, batch, asOf, now));
+    result.paymentsUpdated += counts.paymentsUpdated;
+    result.loansUpdated += counts.loansUpdated;
+    result.lateFeesApplied += counts.lateFeesApplied;
+  }
+  result.offersExpired = await transact(app, (tx) => expireOffers(tx, asOf, now));
+  await upsertDailyUpdateRun(app.database.db, result, now);
+  return result;
+}
