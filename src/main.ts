@@ -3,7 +3,12 @@ import "reflect-metadata";
 import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase, startServer } from "./app.js";
 import { mintToken, tokenKey } from "./auth/tokens.js";
+import { startDailyUpdateTimer } from "./features/loans/daily-update-timer.js";
 import { createLogger } from "./server/logger.js";
+import { isEmpty, seedPortfolio } from "./demo/seed.js";
+
+/** Size of the demo portfolio made on an empty database. */
+const DEMO_CUSTOMERS = 150;
 
 async function main() {
   let config;
@@ -32,12 +37,20 @@ async function main() {
   });
   logger.info("listening", { url: `${gateway.url}/graphql` });
 
+  if (config.seedDemo && (await isEmpty(gateway.app))) {
+    const started = Date.now();
+    logger.info("creating the demo portfolio (SEED_DEMO=false to skip)");
+    const result = await seedPortfolio(gateway.app, { customers: DEMO_CUSTOMERS, partners: 3 });
+    logger.info("demo portfolio ready", { ...result, seconds: Math.round((Date.now() - started) / 1000) });
+  }
+
   if (config.nodeEnv !== "production") {
     const admin = await mintToken(tokenKey(config.jwtSecret), { role: "ADMIN", sub: "playground", expiresIn: "12h" });
     const lines = [
       "",
       `  GraphQL:     ${gateway.url}/graphql`,
       `  Playground:  ${gateway.url}/playground`,
+      `  Dashboard:   ${gateway.url}/dashboard   (partner view; "Use demo partner" in development)`,
       `  Health:      ${gateway.url}/healthz  ${gateway.url}/readyz`,
       `  Database:    ${database.kind === "pglite" ? `embedded PGlite in ${config.dataDir}` : "PostgreSQL (DATABASE_URL)"}`,
       "",
@@ -53,13 +66,23 @@ async function main() {
     process.stdout.write(lines.join("\n") + "\n");
   }
 
+  // After the demo seed: a tick racing the seed's back-dated postings could charge fees as of
+  // today on installments the seed is about to record as paid.
+  const stopDailyUpdateTimer = startDailyUpdateTimer({
+    app: gateway.app,
+    intervalMinutes: config.dailyUpdateIntervalMinutes,
+    logger,
+  });
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info("shutting down", { signal });
     try {
+      const timerStopped = stopDailyUpdateTimer(); // no new runs; a run in progress finishes
       await gateway.close();
+      await timerStopped;
       await database.close();
       logger.info("stopped");
       process.exit(0);

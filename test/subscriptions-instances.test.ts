@@ -1,0 +1,91 @@
+/**
+ * PostgreSQL only: events committed through one gateway process reach subscribers of another,
+ * and a killed LISTEN connection is re-established and caught up.
+ */
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Client } from "graphql-ws";
+import { makeApplication, makeCustomer, makeLoan, makePartner } from "./support/factories.js";
+import { startGatewayProcess, type GatewayProcess } from "./support/process.js";
+import { collect, gatewayWsUrl, settle, wsClient } from "./support/ws.js";
+import { adminToken, usingPostgres, world } from "./support/world.js";
+
+const APP_SUB = `subscription($partnerId: ID) {
+  applicationStatusChanged(partnerId: $partnerId) { cursor toStatus reason at application { id status } }
+}`;
+const LOAN_SUB = `subscription($loanId: ID) { loanStatusChanged(loanId: $loanId) { cursor toStatus } }`;
+
+if (!usingPostgres()) console.log("subscriptions-instances: skipped on PGlite (needs TEST_DATABASE_URL: LISTEN/NOTIFY across processes)");
+
+describe.skipIf(!usingPostgres())("subscriptions across instances (PostgreSQL)", () => {
+  let other: GatewayProcess;
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    const w = await world();
+    other = await startGatewayProcess({ DATABASE_URL: w.databaseUrl! });
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.dispose()));
+    if (other) expect(await other.stop()).toBe(0);
+  });
+
+  it("delivers a change committed by another gateway process, and measures the delay", async () => {
+    const partner = await makePartner();
+    const customer = await makeCustomer({ partnerId: partner.id });
+    const app = await makeApplication({ customer, status: "SUBMITTED" });
+    const token = await adminToken();
+    const c = wsClient(await gatewayWsUrl(), token);
+    clients.push(c);
+    const sub = collect(c, APP_SUB, { partnerId: partner.id });
+    await settle(300);
+    const res = await fetch(other.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        query: `mutation($id: ID!) { rejectApplication(input: { applicationId: $id, reason: "documents incomplete" }) { id status } }`,
+        variables: { id: app.id },
+      }),
+    });
+    const committedAt = Date.now();
+    const body = (await res.json()) as { data?: { rejectApplication: { status: string } }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect(body.data!.rejectApplication.status).toBe("DENIED");
+    const [e] = await sub.waitFor(1, 5000);
+    const receivedAt = Date.now();
+    expect(e.applicationStatusChanged).toMatchObject({ toStatus: "DENIED", reason: "documents incomplete", application: { id: app.id, status: "DENIED" } });
+    const delay = receivedAt - committedAt;
+    console.log(`two-instance delivery: response of the committing instance -> subscriber on the other: ${delay} ms`);
+    expect(delay).toBeLessThan(5000);
+  });
+
+  it("re-listens after the LISTEN connection is killed and catches up", async () => {
+    const w = await world();
+    const partner = await makePartner();
+    const customer = await makeCustomer({ partnerId: partner.id });
+    const { loan } = await makeLoan({ customer, status: "CURRENT" });
+    const c = wsClient(await gatewayWsUrl(), await adminToken());
+    clients.push(c);
+    const sub = collect(c, LOAN_SUB, { loanId: loan.id });
+    await settle(300);
+    const sql = postgres(w.databaseUrl!, { max: 1, onnotice: () => {} });
+    try {
+      const killed = await sql`select pg_terminate_backend(pid) as ok from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and query ilike 'listen%'`;
+      expect(killed.length).toBeGreaterThan(0);
+      // A change written by "someone else" (not through this process), announced with NOTIFY.
+      await sql.begin(async (tx) => {
+        await tx`update loans set status = 'LATE_1DPD' where id = ${loan.id}`;
+        await tx`select pg_advisory_xact_lock(727002)`;
+        await tx`insert into status_events (entity_type, entity_id, customer_id, partner_id, from_status, to_status, actor)
+                 values ('LOAN', ${loan.id}, ${customer.id}, ${partner.id}, 'CURRENT', 'LATE_1DPD', 'system')`;
+        await tx`select pg_notify('status_events', '')`;
+      });
+    } finally {
+      await sql.end();
+    }
+    const [e] = await sub.waitFor(1, 10_000);
+    expect(e.loanStatusChanged.toStatus).toBe("LATE_1DPD");
+  });
+});
