@@ -79,11 +79,19 @@ async function main() {
     if (stopping) return;
     stopping = true;
     logger.info("shutting down", { signal });
+    // Also keeps the event loop alive while the embedded database closes (its close awaits
+    // WebAssembly work that holds no handle; without this, Node would exit half-way).
+    const deadline = setTimeout(() => {
+      logger.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, 20_000);
     try {
       const timerStopped = stopDailyUpdateTimer(); // no new runs; a run in progress finishes
       await gateway.close();
       await timerStopped;
+      logger.debug("shutdown: closing the database");
       await database.close();
+      clearTimeout(deadline);
       logger.info("stopped");
       process.exit(0);
     } catch (err) {

@@ -120,6 +120,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     introspection: true,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
+    // main.ts owns SIGTERM: Apollo's own handler would stop it behind our back and re-kill.
+    stopOnTerminationSignals: false,
     csrfPrevention: true,
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
@@ -295,13 +297,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const closed = new Promise<void>((r) => httpServer.close(() => r()));
       for (const client of wss.clients) client.close(1001, "Server shutting down");
       await wsServer.dispose();
+      logger.debug("shutdown: websocket closed");
       clearInterval(pruneTimer);
       await events.close();
+      logger.debug("shutdown: event bus closed");
       if (inFlight > 0) await new Promise<void>((r) => (drained = r));
+      logger.debug("shutdown: in-flight requests done");
       httpServer.closeIdleConnections();
       await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000).unref())]);
       httpServer.closeAllConnections();
+      logger.debug("shutdown: http closed");
       await apollo.stop();
+      logger.debug("shutdown: apollo stopped");
     },
   };
 }
