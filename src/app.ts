@@ -35,6 +35,7 @@ export interface StartOptions {
   host?: string;
   port?: number;
   development?: boolean;
+  eventRetentionDays?: number;
 }
 
 export async function startServer(opts: StartOptions): Promise<Gateway> {
@@ -46,5 +47,6 @@ export async function startServer(opts: StartOptions): Promise<Gateway> {
     host: opts.host ?? "127.0.0.1",
     port: opts.port ?? 0,
     development: opts.development ?? true,
+    eventRetentionDays: opts.eventRetentionDays,
   });
 }

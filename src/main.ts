@@ -34,6 +34,7 @@ async function main() {
     host: config.host,
     port: config.port,
     development: config.nodeEnv !== "production",
+    eventRetentionDays: config.eventRetentionDays,
   });
   logger.info("listening", { url: `${gateway.url}/graphql` });
 

@@ -204,3 +204,31 @@ describe("applicationStatusChanged", () => {
     });
   });
 });
+
+describe("retention", () => {
+  it("prunes events older than the retention period (never less than 7 days) and keeps the rest", async () => {
+    const w = await world();
+    const { loan, customer } = await partnerLoan();
+    const day = 86_400_000;
+    const { recordStatusChanges } = await import("../src/events/outbox.js");
+    const { statusEvents, statusChanges } = await import("../src/db/schema.js");
+    const { eq } = await import("drizzle-orm");
+    const change = (daysAgo: number, to: "LATE_1DPD" | "LATE_5DPD") => ({
+      entityType: "LOAN" as const,
+      entityId: loan.id,
+      customerId: customer.id,
+      partnerId: customer.partnerId,
+      from: "CURRENT" as const,
+      to,
+      actor: "admin:test",
+      at: new Date(Date.now() - daysAgo * day),
+    });
+    await recordStatusChanges(w.database.db, [change(8, "LATE_1DPD"), change(6, "LATE_5DPD")]);
+    expect(await w.gateway.app.events.prune(3)).toBeGreaterThanOrEqual(1); // 3 is raised to 7
+    const left = await w.database.db.select().from(statusEvents).where(eq(statusEvents.entityId, loan.id));
+    expect(left.map((e) => e.toStatus).sort()).toEqual(["CURRENT", "INACTIVE", "LATE_5DPD"]);
+    // The permanent history is not pruned.
+    const history = await w.database.db.select().from(statusChanges).where(eq(statusChanges.entityId, loan.id));
+    expect(history.map((h) => h.toCode)).toContain(230);
+  });
+});
