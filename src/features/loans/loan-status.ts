@@ -45,6 +45,9 @@ export function isActiveLoanStatus(s: LoanStatus): boolean {
   return s === "CURRENT" || s.startsWith("LATE_");
 }
 
+/** CURRENT and every LATE_* status, in code order. */
+export const ACTIVE_LOAN_STATUSES: readonly LoanStatus[] = Object.freeze(LOAN_STATUSES.filter(isActiveLoanStatus));
+
 /** Not finished: anything but PAID_OFF, CANCELLED, WRITTEN_OFF (blocks a new application). */
 export function isOpenLoanStatus(s: LoanStatus): boolean {
   return s !== "PAID_OFF" && s !== "CANCELLED" && s !== "WRITTEN_OFF";

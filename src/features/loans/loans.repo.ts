@@ -7,7 +7,7 @@ import { anyId, countPerParent, countRows, pagePerParent, pageRows, statusIn } f
 import { dailyUpdateRuns, loanApplications, loanProducts, loans, payments, type LoanRow, type PaymentRow } from "../../db/schema.js";
 import type { PageArgs } from "../../shared/connections.js";
 import { isUuid } from "../../shared/ids.js";
-import { LOAN_STATUS_CODES, type LoanStatus } from "./loan-status.js";
+import { ACTIVE_LOAN_STATUSES, LOAN_STATUS_CODES, type LoanStatus } from "./loan-status.js";
 
 export interface LoanFilterInput {
   status?: string[] | null;
@@ -203,25 +203,13 @@ export async function markLoanDisbursed(
   return row!;
 }
 
-/** Statuses the daily update evaluates: disbursed and not finished (CURRENT, LATE_*). */
-export const DAILY_UPDATE_LOAN_STATUSES = [
-  "CURRENT",
-  "LATE_1DPD",
-  "LATE_5DPD",
-  "LATE_30DPD",
-  "LATE_60DPD",
-  "LATE_90DPD",
-  "LATE_120DPD",
-  "LATE_150DPD",
-  "LATE_180DPD",
-] as const;
 
 /** Ids of the loans the daily update evaluates, in id order (no lock: batches lock them). */
 export async function activeLoanIds(db: DbOrTx): Promise<string[]> {
   const rows = await db
     .select({ id: loans.id })
     .from(loans)
-    .where(and(statusIn(loans.status, DAILY_UPDATE_LOAN_STATUSES), sql`${loans.disbursedAt} is not null`))
+    .where(and(statusIn(loans.status, ACTIVE_LOAN_STATUSES), sql`${loans.disbursedAt} is not null`))
     .orderBy(loans.id);
   return rows.map((r) => r.id);
 }
@@ -257,7 +245,7 @@ export async function lockActiveLoans(tx: DbOrTx, ids: readonly string[]): Promi
     })
     .from(loans)
     .innerJoin(loanProducts, eq(loanProducts.id, loans.productId))
-    .where(and(anyId(loans.id, ids), statusIn(loans.status, DAILY_UPDATE_LOAN_STATUSES), sql`${loans.disbursedAt} is not null`))
+    .where(and(anyId(loans.id, ids), statusIn(loans.status, ACTIVE_LOAN_STATUSES), sql`${loans.disbursedAt} is not null`))
     .orderBy(loans.id)
     .for("update", { of: loans });
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { paymentScope, transactionScope } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
@@ -104,15 +103,10 @@ export async function insertTransaction(tx: Tx, values: typeof paymentTransactio
   return row!;
 }
 
-/**
- * Inserts a transaction's allocation rows. They share one `created_at` (the transaction's), and
- * `allocationsByTransactionIds` reads them by (created_at, id): the random ids are handed out in
- * ascending order so that they read back in the order given (oldest installment first).
- */
-export async function insertAllocations(tx: Tx, rows: Omit<typeof paymentAllocations.$inferInsert, "id">[]): Promise<void> {
+/** Inserts a transaction's allocation rows (read back in installment order). */
+export async function insertAllocations(tx: Tx, rows: (typeof paymentAllocations.$inferInsert)[]): Promise<void> {
   if (rows.length === 0) return;
-  const ids = rows.map(() => randomUUID()).sort();
-  await tx.insert(paymentAllocations).values(rows.map((r, i) => ({ ...r, id: ids[i]! })));
+  await tx.insert(paymentAllocations).values(rows);
 }
 
 export interface InstallmentUpdate {
