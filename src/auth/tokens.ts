@@ -1,6 +1,6 @@
 /** HS256 JWTs: `sub`, `role`, optional `exp` (RULES §2). */
 import { errors, jwtVerify, SignJWT } from "jose";
-import { unauthenticated } from "../server/errors.js";
+import { invalidCredentials } from "../server/errors.js";
 import { isUuid } from "../shared/ids.js";
 import { ROLES, type Role, type Viewer } from "./viewer.js";
 
@@ -34,26 +34,26 @@ export async function mintToken(key: TokenKey, opts: MintOptions): Promise<strin
 export async function viewerFromAuthorization(key: TokenKey, header: string | undefined | null): Promise<Viewer> {
   if (header === undefined || header === null || header === "") return { role: "ANONYMOUS" };
   const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header.trim());
-  if (!m) throw unauthenticated("Malformed Authorization header: expected 'Bearer <token>'");
+  if (!m) throw invalidCredentials("Malformed Authorization header: expected 'Bearer <token>'");
   let payload;
   try {
     ({ payload } = await jwtVerify(m[1]!, key.key, { algorithms: ["HS256"] }));
   } catch (err) {
-    if (err instanceof errors.JWTExpired) throw unauthenticated("Token expired");
-    throw unauthenticated("Invalid token");
+    if (err instanceof errors.JWTExpired) throw invalidCredentials("Token expired");
+    throw invalidCredentials("Invalid token");
   }
   const role = payload.role as Role;
   const sub = payload.sub;
   if (!ROLES.includes(role) || typeof sub !== "string" || sub.length === 0 || sub.length > 200) {
-    throw unauthenticated("Invalid token claims");
+    throw invalidCredentials("Invalid token claims");
   }
   const exp = typeof payload.exp === "number" ? payload.exp : undefined;
   if (role === "CUSTOMER") {
-    if (!isUuid(sub)) throw unauthenticated("Invalid token claims");
+    if (!isUuid(sub)) throw invalidCredentials("Invalid token claims");
     return { role, customerId: sub.toLowerCase(), sub, exp };
   }
   if (role === "PARTNER") {
-    if (!isUuid(sub)) throw unauthenticated("Invalid token claims");
+    if (!isUuid(sub)) throw invalidCredentials("Invalid token claims");
     return { role, partnerId: sub.toLowerCase(), sub, exp };
   }
   return { role: "ADMIN", sub, exp };

@@ -27,7 +27,9 @@ export class DomainError extends GraphQLError {
   }
 }
 
-export const unauthenticated = (message = "Authentication required") =>
+export const unauthenticated = (message = "Authentication required") => new DomainError("UNAUTHENTICATED", message);
+/** A token that cannot be trusted: the whole request is refused with HTTP 401. */
+export const invalidCredentials = (message: string) =>
   new DomainError("UNAUTHENTICATED", message, { http: { status: HTTP_STATUS.UNAUTHENTICATED } });
 export const forbidden = (message = "Not allowed for this role") => new DomainError("FORBIDDEN", message);
 export const notFound = (what: string) => new DomainError("NOT_FOUND", `${what} not found`);
