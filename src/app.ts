@@ -36,6 +36,7 @@ export interface StartOptions {
   port?: number;
   development?: boolean;
   eventRetentionDays?: number;
+  wsKeepAliveMs?: number;
 }
 
 export async function startServer(opts: StartOptions): Promise<Gateway> {
@@ -48,5 +49,6 @@ export async function startServer(opts: StartOptions): Promise<Gateway> {
     port: opts.port ?? 0,
     development: opts.development ?? true,
     eventRetentionDays: opts.eventRetentionDays,
+    wsKeepAliveMs: opts.wsKeepAliveMs,
   });
 }

@@ -18,6 +18,8 @@ export interface Config {
   seedDemo: boolean;
   /** Pool size for PostgreSQL. */
   dbPoolMax: number;
+  /** WebSocket keep-alive ping interval. */
+  wsKeepAliveMs: number;
   /** Status events (subscription resume points) are kept this many days (at least 7). */
   eventRetentionDays: number;
   /** Run the daily update in-process every N minutes (0 = off). */
@@ -78,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecretGenerated,
     seedDemo: boolVar(env, "SEED_DEMO", true),
     dbPoolMax: intVar(env, "DB_POOL_MAX", 10, 1, 200),
+    wsKeepAliveMs: intVar(env, "WS_KEEPALIVE_MS", 12_000, 1_000, 300_000),
     eventRetentionDays: intVar(env, "EVENT_RETENTION_DAYS", 7, 7, 3650),
     dailyUpdateIntervalMinutes: intVar(env, "DAILY_UPDATE_INTERVAL_MINUTES", 0, 0, 7 * 24 * 60),
     logLevel,

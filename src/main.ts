@@ -35,6 +35,7 @@ async function main() {
     port: config.port,
     development: config.nodeEnv !== "production",
     eventRetentionDays: config.eventRetentionDays,
+    wsKeepAliveMs: config.wsKeepAliveMs,
   });
   logger.info("listening", { url: `${gateway.url}/graphql` });
 

@@ -41,3 +41,35 @@ describe("gateway process on the embedded database", () => {
     expect(second.output()).toContain('"msg":"stopped"');
   }, 120_000);
 });
+
+describe("WebSocket keep-alive and graceful close", () => {
+  it("pings subscribers and closes them with 1001 on SIGTERM, then exits 0", async () => {
+    const { default: WebSocket } = await import("ws");
+    const dir = mkdtempSync(join(tmpdir(), "gateway-ws-"));
+    const gw = await startGatewayProcess({ DATA_DIR: dir, DATABASE_URL: "", WS_KEEPALIVE_MS: "1000" });
+    try {
+      const token = await adminToken();
+      const ws = new WebSocket(gw.url.replace(/^http/, "ws"), "graphql-transport-ws");
+      const messages: any[] = [];
+      let pings = 0;
+      ws.on("ping", () => pings++);
+      ws.on("message", (m) => messages.push(JSON.parse(String(m))));
+      const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
+      await new Promise((r) => ws.once("open", r));
+      ws.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } }));
+      const ackBy = Date.now() + 5000;
+      while (!messages.length && Date.now() < ackBy) await new Promise((r) => setTimeout(r, 50));
+      ws.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: "subscription { loanStatusChanged { cursor } }" } }));
+      const deadline = Date.now() + 5000;
+      while (pings < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(messages[0]).toEqual({ type: "connection_ack" });
+      expect(pings).toBeGreaterThanOrEqual(2);
+      const exit = gw.stop("SIGTERM");
+      expect(await closed).toBe(1001);
+      expect(await exit).toBe(0);
+    } finally {
+      await gw.stop("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

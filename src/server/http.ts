@@ -32,6 +32,8 @@ export interface GatewayOptions {
   port: number;
   /** Introspection for everyone (development); otherwise ADMIN only. */
   development: boolean;
+  /** WebSocket keep-alive: a ping frame every N ms; a peer that stops answering is dropped. */
+  wsKeepAliveMs?: number;
   /** Status events are kept at least this many days (minimum 7). */
   eventRetentionDays?: number;
   /** Optional extra HTTP routes (e.g. the playground's static files); return true when handled. */
@@ -276,7 +278,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       },
     },
     wss,
-    15_000,
+    opts.wsKeepAliveMs ?? 12_000,
   );
 
   await new Promise<void>((resolve, reject) => {
