@@ -24,7 +24,22 @@ import { createPartner } from "../features/partners/partner.commands.js";
 import { recordPayment } from "../features/payments/payment.commands.js";
 import { paymentsByLoanIds } from "../features/payments/payments.repo.js";
 import { createContext, type AppServices, type Clock, type Context } from "../server/context.js";
-import { addDays, jakartaDate, startOfJakartaDay } from "../shared/dates.js";
+import { addDays, addMonths, daysBetween, jakartaDate, startOfJakartaDay } from "../shared/dates.js";
+import { firstDueDate } from "../features/loans/schedule.js";
+
+/** A disbursement date whose installment `n` (1-based) is `dpd` days past due on `today`. */
+function loanDateWithDpd(today: string, n: number, dpd: number): string {
+  let loanDate = addDays(today, -(dpd + n * 30 + 5));
+  let best = loanDate;
+  let bestGap = Infinity;
+  for (let k = 0; k < 90; k++) {
+    const gap = daysBetween(addMonths(firstDueDate(loanDate), n - 1), today) - dpd;
+    if (Math.abs(gap) < bestGap) [best, bestGap] = [loanDate, Math.abs(gap)];
+    if (gap === 0) break;
+    loanDate = addDays(loanDate, gap > 0 ? 1 : -1);
+  }
+  return best;
+}
 
 export interface SeedOptions {
   customers: number;
@@ -149,16 +164,36 @@ export async function seedPortfolio(base: AppServices, opts: SeedOptions): Promi
   }
 
   const loansToWriteOff: string[] = [];
+  let lateSeq = 0;
   const one = async (i: number) => {
     const n = offset + i + 1;
     const story = pickStory(r);
     const clock = new StepClock(now);
     // Registered 20–400 days ago (stories that need history go further back).
     const needsHistory = ["late", "veryLate", "writtenOff", "paidOff", "current"].includes(story);
-    const ageDays = story === "writtenOff" || story === "veryLate" ? r.int(200, 360) : story === "paidOff" ? r.int(120, 360) : needsHistory ? r.int(40, 200) : r.int(1, 30);
-    let t = new Date(startOfJakartaDay(addDays(today, -ageDays)).getTime() + r.int(2, 14) * 3_600_000);
+    // Late stories are placed so that their first missed installment is `targetDpd` days past
+    // due today: together they cover every LATE_* status.
+    const stl = r.next() < 0.25;
+    const tenor = stl ? 1 : r.int(3, 6);
+    const late = story === "late" || story === "veryLate" || story === "writtenOff";
+    const missed = late ? r.int(1, tenor) : tenor + 1; // first installment left unpaid
+    const targetDpd =
+      story === "writtenOff" ? r.int(95, 115) : story === "veryLate" ? [135, 165, 220][lateSeq++ % 3]! : [2, 15, 45, 75, 105][lateSeq++ % 5]!;
+    const loanDate = late ? loanDateWithDpd(today, missed, targetDpd) : undefined;
+    const ageDays = loanDate
+      ? daysBetween(loanDate, today) + 3
+      : story === "paidOff"
+        ? r.int(120, 360)
+        : needsHistory
+          ? r.int(40, 200)
+          : r.int(1, 30);
+    // An open offer must still be inside its 72 hours: that story starts a few hours ago.
+    let t =
+      story === "offer"
+        ? new Date(now.getTime() - r.int(4, 30) * 3_600_000)
+        : new Date(startOfJakartaDay(addDays(today, -ageDays)).getTime() + r.int(2, 14) * 3_600_000);
     const step = (hours: number) => {
-      t = new Date(t.getTime() + hours * 3_600_000);
+      t = new Date(Math.min(t.getTime() + hours * 3_600_000, now.getTime()));
       clock.set(t);
       return t;
     };
@@ -195,21 +230,20 @@ export async function seedPortfolio(base: AppServices, opts: SeedOptions): Promi
     result.customers++;
     const customer: Viewer = { role: "CUSTOMER", customerId: reg.customer.id, sub: reg.customer.id };
     const applicant = partnerId && r.next() < 0.5 ? registrar : customer;
-    const stl = r.next() < 0.25;
-    step(r.int(1, 48));
+    step(r.int(1, 20));
     const application = await submitApplication(contextAt(applicant, clock), {
       customerId: reg.customer.id,
       productCode: stl ? "STL" : "MTL",
       requestedAmount: stl ? BigInt(r.int(5, 10) * 100_000) : BigInt(r.int(20, 80) * 100_000),
-      tenorMonths: stl ? 1 : r.int(3, 6),
+      tenorMonths: tenor,
       purpose: r.pick(PURPOSES),
     });
     result.applications++;
     if (application.status === "DENIED" || story === "submitted" || story === "denied") return;
-    step(r.int(1, 24));
+    step(r.int(1, 12));
     const approved = await approveApplication(contextAt(admin, clock), { applicationId: application.id, note: "verified" });
     if (story === "offer" || story === "expired") return; // the daily update expires the old ones
-    step(r.int(1, 48));
+    step(r.int(1, 12));
     if (story === "declined") {
       await declineOffer(contextAt(customer, clock), approved.id);
       return;
@@ -226,7 +260,7 @@ export async function seedPortfolio(base: AppServices, opts: SeedOptions): Promi
       await cancelApplication(contextAt(customer, clock), approved.id, "no longer needed");
       return;
     }
-    step(r.int(2, 20));
+    step(r.int(2, 10));
     if (story === "disbursalFailed") {
       await failDisbursement(contextAt(admin, clock), { loanId: loan.id, reason: "bank account rejected" });
       return;
@@ -235,10 +269,11 @@ export async function seedPortfolio(base: AppServices, opts: SeedOptions): Promi
       await failDisbursement(contextAt(admin, clock), { loanId: loan.id, reason: "bank timeout" });
       step(3);
     }
+    if (loanDate) clock.set(new Date(startOfJakartaDay(loanDate).getTime() + 10 * 3_600_000));
     const disbursed = await disburseLoan(contextAt(admin, clock), { loanId: loan.id, disbursedAt: clock.now() });
     // Pay installments on (or around) their due dates, up to today.
     const schedule = (await paymentsByLoanIds(base.database.db, [disbursed.id])).get(disbursed.id) ?? [];
-    const missFrom = story === "late" ? r.int(0, Math.max(0, schedule.length - 1)) : story === "veryLate" || story === "writtenOff" ? 0 : schedule.length;
+    const missFrom = Math.min(missed, schedule.length + 1) - 1;
     for (const p of schedule) {
       if (p.installmentNumber - 1 >= missFrom) break;
       const lateDays = story === "paidOff" && r.next() < 0.2 ? r.int(1, 10) : r.int(-5, 0);
