@@ -7,7 +7,7 @@
 import type { Client } from "graphql-ws";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { nikFor } from "./support/factories.js";
-import { collect, gatewayWsUrl, settle, wsClient } from "./support/ws.js";
+import { collect, gatewayWsUrl, subscribed, wsClient } from "./support/ws.js";
 import { adminToken, gql, tokenFor, world, type GqlResult } from "./support/world.js";
 
 const clients: Client[] = [];
@@ -151,7 +151,7 @@ describe("the loan lifecycle through the API", () => {
     const c = wsClient(await gatewayWsUrl(), partnerToken);
     clients.push(c);
     const live = collect(c, `subscription($p: ID) { loanStatusChanged(partnerId: $p) { fromStatus toStatus loan { id } } }`, { p: partner.id });
-    await settle(200);
+    await subscribed(1);
 
     const { reg, applicationId, loanId } = await disbursedWorkedExample(admin, partnerToken);
     expect(reg.customer.partner?.code).toBe(partner.code);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "graphql-ws";
 import { makeApplication, makeCustomer, makeLoan, makePartner } from "./support/factories.js";
 import { startGatewayProcess, type GatewayProcess } from "./support/process.js";
-import { collect, gatewayWsUrl, settle, wsClient } from "./support/ws.js";
+import { collect, gatewayWsUrl, subscribed, wsClient } from "./support/ws.js";
 import { adminToken, usingPostgres, world } from "./support/world.js";
 
 const APP_SUB = `subscription($partnerId: ID) {
@@ -39,7 +39,7 @@ describe.skipIf(!usingPostgres())("subscriptions across instances (PostgreSQL)",
     const c = wsClient(await gatewayWsUrl(), token);
     clients.push(c);
     const sub = collect(c, APP_SUB, { partnerId: partner.id });
-    await settle(300);
+    await subscribed(1);
     const res = await fetch(other.url, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
@@ -68,7 +68,7 @@ describe.skipIf(!usingPostgres())("subscriptions across instances (PostgreSQL)",
     const c = wsClient(await gatewayWsUrl(), await adminToken());
     clients.push(c);
     const sub = collect(c, LOAN_SUB, { loanId: loan.id });
-    await settle(300);
+    await subscribed(2); // the first test's subscriber is still open
     const sql = postgres(w.databaseUrl!, { max: 1, onnotice: () => {} });
     try {
       const killed = await sql`select pg_terminate_backend(pid) as ok from pg_stat_activity

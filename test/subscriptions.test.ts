@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { recordStatusChange, transact } from "../src/events/outbox.js";
 import { changeApplicationStatus, changeLoanStatus } from "./support/events.js";
 import { makeApplication, makeCustomer, makeLoan, makePartner } from "./support/factories.js";
-import { collect, gatewayWsUrl, settle, wsClient } from "./support/ws.js";
+import { collect, gatewayWsUrl, noSubscribers, settle, subscribed, wsClient } from "./support/ws.js";
 import { adminToken, tokenFor, world } from "./support/world.js";
 import type { Client } from "graphql-ws";
 
@@ -25,6 +25,7 @@ async function client(token?: string | null) {
 }
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.dispose()));
+  await noSubscribers();
 });
 
 async function partnerLoan() {
@@ -38,7 +39,7 @@ describe("loanStatusChanged", () => {
   it("delivers a committed loan status change live, with the current loan", async () => {
     const { loan, customer } = await partnerLoan();
     const sub = collect(await client(await adminToken()), LOAN_SUB, { loanId: loan.id });
-    await settle();
+    await subscribed(1);
     await changeLoanStatus(loan.id, customer, "CURRENT", "LATE_1DPD", "daily update");
     const [e] = await sub.waitFor(1);
     expect(e.loanStatusChanged).toMatchObject({
@@ -58,7 +59,7 @@ describe("loanStatusChanged", () => {
     const all = collect(await client(tokenA), LOAN_SUB, {});
     const theirs = collect(await client(tokenA), LOAN_SUB, { partnerId: b.partner.id });
     const theirLoan = collect(await client(tokenA), LOAN_SUB, { loanId: b.loan.id });
-    await settle();
+    await subscribed(4);
     await changeLoanStatus(b.loan.id, b.customer, "CURRENT", "LATE_1DPD");
     await changeLoanStatus(a.loan.id, a.customer, "CURRENT", "LATE_1DPD");
     await mine.waitFor(1);
@@ -77,7 +78,7 @@ describe("loanStatusChanged", () => {
     const b = await partnerLoan();
     const cust = collect(await client(await tokenFor("CUSTOMER", a.customer.id)), LOAN_SUB, {});
     const admin = collect(await client(await adminToken()), LOAN_SUB, { partnerId: b.partner.id });
-    await settle();
+    await subscribed(2);
     await changeLoanStatus(b.loan.id, b.customer, "CURRENT", "LATE_1DPD");
     await changeLoanStatus(a.loan.id, a.customer, "CURRENT", "LATE_1DPD");
     await cust.waitFor(1);
@@ -91,7 +92,7 @@ describe("loanStatusChanged", () => {
     const { loan, customer } = await partnerLoan();
     const token = await adminToken();
     const first = collect(await client(token), LOAN_SUB, { loanId: loan.id });
-    await settle();
+    await subscribed(1);
     await changeLoanStatus(loan.id, customer, "CURRENT", "LATE_1DPD");
     const [e1] = await first.waitFor(1);
     first.stop();
@@ -115,7 +116,7 @@ describe("loanStatusChanged", () => {
     const statuses = ["LATE_1DPD", "LATE_5DPD", "LATE_30DPD", "LATE_60DPD", "LATE_90DPD", "LATE_120DPD", "LATE_150DPD", "LATE_180DPD"] as const;
     // A cursor from before everything.
     const probe = collect(await client(token), LOAN_SUB, { loanId: loan.id });
-    await settle();
+    await subscribed(1);
     await changeLoanStatus(loan.id, customer, "CURRENT", statuses[0]);
     const [first] = await probe.waitFor(1);
     probe.stop();
@@ -134,7 +135,7 @@ describe("loanStatusChanged", () => {
     const { loan, customer } = await partnerLoan();
     const w = await world();
     const sub = collect(await client(await adminToken()), LOAN_SUB, { loanId: loan.id });
-    await settle();
+    await subscribed(1);
     await expect(
       transact(w.gateway.app, async (tx) => {
         await recordStatusChange(tx, {
@@ -190,7 +191,7 @@ describe("applicationStatusChanged", () => {
     const other = await makeCustomer({ partnerId: (await makePartner()).id });
     const otherApp = await makeApplication({ customer: other });
     const sub = collect(await client(await tokenFor("PARTNER", partner.id)), APP_SUB, {});
-    await settle();
+    await subscribed(1);
     await changeApplicationStatus(otherApp.id, other, "SUBMITTED", "OFFER_MADE");
     await changeApplicationStatus(app.id, customer, "SUBMITTED", "OFFER_MADE", "approved");
     const [e] = await sub.waitFor(1);

@@ -77,3 +77,20 @@ export function collect<T = any>(client: Client, query: string, variables: Recor
 export async function settle(ms = 150): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
+
+/** Wait until the gateway has registered at least `n` live subscriptions (no race with a commit). */
+export async function subscribed(n: number, timeoutMs = 10_000): Promise<void> {
+  const bus = (await world()).gateway.app.events;
+  const deadline = Date.now() + timeoutMs;
+  while (bus.subscriberCount < n) {
+    if (Date.now() > deadline) throw new Error(`only ${bus.subscriberCount} of ${n} subscriptions registered`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Wait until every subscription of earlier tests is gone on the server side. */
+export async function noSubscribers(timeoutMs = 10_000): Promise<void> {
+  const bus = (await world()).gateway.app.events;
+  const deadline = Date.now() + timeoutMs;
+  while (bus.subscriberCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
