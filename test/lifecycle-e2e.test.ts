@@ -6,6 +6,7 @@
  */
 import type { Client } from "graphql-ws";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { auditLedger } from "../src/audit/ledger-audit.js";
 import { nikFor } from "./support/factories.js";
 import { collect, gatewayWsUrl, subscribed, wsClient } from "./support/ws.js";
 import { adminToken, gql, tokenFor, world, type GqlResult } from "./support/world.js";
@@ -23,6 +24,7 @@ function ok<T = any>(r: GqlResult<T>): T {
 const at9 = (date: string) => `${date}T02:00:00.000Z`;
 
 let seq = 0;
+const madeCustomers: string[] = [];
 async function customerThroughTheApi(partnerToken: string) {
   const n = `${Date.now() % 1_000_000}${++seq}`.padStart(8, "0").slice(-8);
   const dob = "1990-05-17";
@@ -43,6 +45,7 @@ async function customerThroughTheApi(partnerToken: string) {
       partnerToken,
     ),
   ).registerCustomer;
+  madeCustomers.push(reg.customer.id);
   return reg as { token: string; customer: { id: string; partner: { code: string } | null } };
 }
 
@@ -271,5 +274,12 @@ describe("the loan lifecycle through the API", () => {
     expect((await loanState(admin, loanId)).status).toBe("WRITTEN_OFF");
     const again = await gql(`mutation($id: ID!) { writeOffLoan(loanId: $id, reason: "twice") { status } }`, { id: loanId }, admin);
     expect(again.errors?.[0]?.extensions).toMatchObject({ code: "INVALID_STATE", currentStatus: "WRITTEN_OFF" });
+  });
+
+  it("leaves a ledger that passes every audit check", async () => {
+    const report = await auditLedger((await world()).database.db, { customerIds: madeCustomers });
+    expect(madeCustomers.length).toBeGreaterThanOrEqual(3);
+    expect(report.checks.filter((c) => c.violations > 0)).toEqual([]);
+    expect(report.ok).toBe(true);
   });
 });
