@@ -6,9 +6,8 @@
  * 3 the audit could not run (e.g. database unreachable).
  */
 import { parseArgs } from "node:util";
-import { openDatabase } from "../app.js";
 import { auditLedger, type AuditReport } from "../audit/ledger-audit.js";
-import { ConfigError, loadConfig } from "../config.js";
+import { configOrExit, openConfiguredDatabase } from "./common.js";
 import { isUuid } from "../shared/ids.js";
 
 const USAGE = "usage: npm run audit -- [--json] [--customer ID]...   (default: the whole database)";
@@ -73,14 +72,7 @@ export function formatReport(report: AuditReport, ms: number): string {
 
 async function run() {
   const args = parseCommandLine(process.argv.slice(2));
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) fail(`configuration error: ${err.message}`);
-    throw err;
-  }
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+  const database = await openConfiguredDatabase(configOrExit("audit"));
   let report: AuditReport;
   const started = Date.now();
   try {

@@ -6,8 +6,7 @@
  * 1 the run failed.
  */
 import { parseArgs } from "node:util";
-import { openDatabase } from "../app.js";
-import { ConfigError, loadConfig } from "../config.js";
+import { configOrExit, openConfiguredDatabase } from "./common.js";
 import { runDailyUpdate } from "../features/loans/daily-update.js";
 import { isValidDate, jakartaDate } from "../shared/dates.js";
 
@@ -44,14 +43,7 @@ function parseCommandLine(argv: string[]): string {
 
 async function run() {
   const asOf = parseCommandLine(process.argv.slice(2));
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) fail(`configuration error: ${err.message}`);
-    throw err;
-  }
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+  const database = await openConfiguredDatabase(configOrExit("daily-update"));
   try {
     // No in-process subscribers here; other instances hear the events through pg_notify.
     const result = await runDailyUpdate({ database, afterEventsCommitted: () => {} }, { asOf, now: new Date() });

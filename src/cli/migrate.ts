@@ -1,15 +1,14 @@
 /** npm run migrate: apply drizzle/ migrations to DATABASE_URL (or the embedded database). */
-import { ConfigError, loadConfig } from "../config.js";
-import { openDatabase } from "../app.js";
+import { configOrExit, openConfiguredDatabase } from "./common.js";
 
 async function run() {
-  const config = loadConfig();
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+  const config = configOrExit("migrate");
+  const database = await openConfiguredDatabase(config);
   await database.close();
   console.log(`migrations applied (${config.databaseUrl ? "PostgreSQL" : `PGlite in ${config.dataDir}`})`);
 }
 
 run().catch((err) => {
-  console.error(`migrate: ${err instanceof ConfigError ? err.message : (err as Error).message}`);
+  console.error(`migrate: ${(err as Error).message}`);
   process.exit(1);
 });

@@ -4,8 +4,7 @@
  * the embedded database, with a progress bar on stderr.
  */
 import { parseArgs } from "node:util";
-import { openDatabase } from "../app.js";
-import { ConfigError, loadConfig } from "../config.js";
+import { configOrExit, openConfiguredDatabase } from "./common.js";
 import { seedPortfolio } from "../demo/seed.js";
 import { EventBus } from "../events/bus.js";
 import type { AppServices } from "../server/context.js";
@@ -42,9 +41,9 @@ async function run() {
   } catch (err) {
     fail((err as Error).message);
   }
-  const config = loadConfig();
+  const config = configOrExit("seed");
   const customersN = positive("customers", values.customers, 1000, 1_000_000);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: Math.max(config.dbPoolMax, 10) });
+  const database = await openConfiguredDatabase(config, Math.max(config.dbPoolMax, 10));
   const logger = createLogger("warn");
   const app: AppServices = {
     database,
@@ -78,6 +77,6 @@ async function run() {
 }
 
 run().catch((err) => {
-  console.error(`seed: ${err instanceof ConfigError ? err.message : (err as Error).message}`);
+  console.error(`seed: ${(err as Error).message}`);
   process.exit(1);
 });
