@@ -233,3 +233,15 @@ describe("retention", () => {
     expect(history.map((h) => h.toCode)).toContain(230);
   });
 });
+
+describe("limits on subscriptions", () => {
+  it("refuses an over-deep subscription with QUERY_TOO_COMPLEX before it starts", async () => {
+    let inner = "id";
+    for (let i = 0; i < 6; i++) inner = `customer { loans { nodes { ${inner} } } }`;
+    const deep = collect(await client(await adminToken()), `subscription { loanStatusChanged { loan { ${inner} } } }`, {});
+    const deadline = Date.now() + 5000;
+    while (!deep.errors.length && Date.now() < deadline) await settle(50);
+    expect(JSON.stringify(deep.errors)).toContain("QUERY_TOO_COMPLEX");
+    expect((await world()).gateway.app.events.subscriberCount).toBe(0);
+  });
+});

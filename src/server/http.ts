@@ -13,11 +13,12 @@ import { WebSocketServer } from "ws";
 import { tokenKey, viewerFromAuthorization } from "../auth/tokens.js";
 import type { Database } from "../db/client.js";
 import { setCursorSecret } from "../shared/connections.js";
-import { complexityPlugin } from "./complexity.js";
+import { checkComplexity, complexityPlugin } from "./complexity.js";
 import { createContext, type AppServices, type Clock, type Context } from "./context.js";
 import { DomainError, formatError, setUnexpectedErrorReporter } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { buildGatewaySchema } from "./schema.js";
+import { GraphQLError, Kind, parse, type OperationDefinitionNode } from "graphql";
 import { staticRoutes } from "./static.js";
 import { EventBus } from "../events/bus.js";
 
@@ -270,6 +271,30 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         }
       },
       context: (ctx) => createContext(app, ctx.extra.viewer ?? { role: "ANONYMOUS" }, randomUUID()),
+      // The same cost/depth limits as HTTP, before anything runs; parse errors are left to graphql-ws.
+      onSubscribe: (_ctx, _id, payload) => {
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch {
+          return undefined;
+        }
+        const operation = document.definitions.find(
+          (d): d is OperationDefinitionNode =>
+            d.kind === Kind.OPERATION_DEFINITION && (!payload.operationName || d.name?.value === payload.operationName),
+        );
+        if (!operation) return undefined;
+        try {
+          checkComplexity(schema, document, operation, payload.variables ?? undefined);
+        } catch (err) {
+          if (err instanceof DomainError) {
+            const { http: _h, ...extensions } = err.extensions;
+            return [new GraphQLError(err.message, { extensions })];
+          }
+          throw err;
+        }
+        return undefined;
+      },
       onError: (_ctx, _id, _payload, errors) => {
         return errors.map((e) => {
           const f = formatError(e.toJSON(), e);
