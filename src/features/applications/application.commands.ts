@@ -63,31 +63,14 @@ import {
   openApplicationOrLoan,
   updateApplication,
 } from "./applications.repo.js";
+import { optionalText, requiredText } from "../../shared/text.js";
 import { OfferLimitError, offerLimits, score, type CreditScore, type Grade, type ProductCode } from "./scoring.js";
 
 export const MAX_PURPOSE_LENGTH = 500;
-export const MAX_REASON_LENGTH = 500;
 /** An offer may be accepted for 72 hours after it was made. */
 export const OFFER_VALIDITY_MS = 72 * 60 * 60 * 1000;
 /** Loan statuses that do not block a new application (PAID_OFF, CANCELLED, WRITTEN_OFF). */
 const CLOSED_LOAN_STATUSES: readonly LoanStatus[] = LOAN_STATUSES.filter((s) => !isOpenLoanStatus(s));
-
-const charLength = (s: string) => [...s].length;
-
-/** Trimmed optional text: empty → null; longer than `max` → BAD_USER_INPUT. */
-function optionalText(value: string | null | undefined, field: string, max = MAX_REASON_LENGTH): string | null {
-  if (value == null) return null;
-  const t = value.trim();
-  if (t === "") return null;
-  if (charLength(t) > max) throw badInput(field, `${field} must be at most ${max} characters`);
-  return t;
-}
-
-function requiredText(value: string, field: string, max: number): string {
-  const t = optionalText(value, field, max);
-  if (t === null) throw badInput(field, `${field} must not be empty`);
-  return t;
-}
 
 /** The next status, or INVALID_STATE naming the current one. */
 function nextStatus(current: ApplicationStatus, event: ApplicationEvent): ApplicationStatus {
@@ -301,7 +284,7 @@ export async function approveApplication(ctx: Context, input: ApproveApplication
 }
 
 export async function rejectApplication(ctx: Context, input: RejectApplicationInput): Promise<ApplicationRow> {
-  const reason = requiredText(input.reason, "reason", MAX_REASON_LENGTH);
+  const reason = requiredText(input.reason, "reason");
   return move(ctx, input.applicationId, "REJECT", reason);
 }
 

@@ -9,6 +9,7 @@ import { actorOf } from "../../auth/viewer.js";
 import type { Tx } from "../../db/client.js";
 import type { ApplicationRow, LoanRow } from "../../db/schema.js";
 import { recordStatusChanges, transact, type StatusChangeInput } from "../../events/outbox.js";
+import { requiredText } from "../../shared/text.js";
 import type { Context } from "../../server/context.js";
 import { badInput, invalidState, notFound } from "../../server/errors.js";
 import { daysBetween, jakartaDate } from "../../shared/dates.js";
@@ -34,16 +35,6 @@ import {
   setLoanStatus,
 } from "./loans.repo.js";
 import { buildSchedule } from "./schedule.js";
-
-/** Longest reason kept in the status history. */
-export const REASON_MAX = 500;
-
-function requiredReason(reason: unknown): string {
-  const r = typeof reason === "string" ? reason.trim() : "";
-  if (r.length === 0) throw badInput("reason", "reason is required");
-  if (r.length > REASON_MAX) throw badInput("reason", `reason must be at most ${REASON_MAX} characters`);
-  return r;
-}
 
 function loanMove(loan: LoanRow, event: LoanEvent): LoanStatus {
   try {
@@ -181,7 +172,7 @@ export async function disburseLoan(ctx: Context, input: DisburseLoanInput): Prom
  */
 export async function failDisbursement(ctx: Context, input: FailDisbursementInput): Promise<LoanRow> {
   if (!isUuid(input.loanId)) throw notFound("Loan");
-  const reason = requiredReason(input.reason);
+  const reason = requiredText(input.reason, "reason");
   const now = ctx.clock.now();
   const actor = actorOf(ctx.viewer);
 
@@ -210,7 +201,7 @@ export async function failDisbursement(ctx: Context, input: FailDisbursementInpu
 /** LATE_90DPD or worse → WRITTEN_OFF (terminal). */
 export async function writeOffLoan(ctx: Context, loanId: string, reason: string): Promise<LoanRow> {
   if (!isUuid(loanId)) throw notFound("Loan");
-  const why = requiredReason(reason);
+  const why = requiredText(reason, "reason");
   const now = ctx.clock.now();
   const actor = actorOf(ctx.viewer);
 
