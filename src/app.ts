@@ -37,6 +37,7 @@ export interface StartOptions {
   development?: boolean;
   eventRetentionDays?: number;
   wsKeepAliveMs?: number;
+  compileReads?: boolean;
 }
 
 export async function startServer(opts: StartOptions): Promise<Gateway> {
@@ -50,5 +51,6 @@ export async function startServer(opts: StartOptions): Promise<Gateway> {
     development: opts.development ?? true,
     eventRetentionDays: opts.eventRetentionDays,
     wsKeepAliveMs: opts.wsKeepAliveMs,
+    compileReads: opts.compileReads,
   });
 }

@@ -25,6 +25,8 @@ export interface Config {
   /** Run the daily update in-process every N minutes (0 = off). */
   dailyUpdateIntervalMinutes: number;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  /** Answer known read shapes with one compiled SQL statement (false: resolvers only). */
+  compiledReads: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -84,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventRetentionDays: intVar(env, "EVENT_RETENTION_DAYS", 7, 7, 3650),
     dailyUpdateIntervalMinutes: intVar(env, "DAILY_UPDATE_INTERVAL_MINUTES", 0, 0, 7 * 24 * 60),
     logLevel,
+    compiledReads: boolVar(env, "COMPILED_READS", true),
   };
 }
 

@@ -36,6 +36,7 @@ async function main() {
     development: config.nodeEnv !== "production",
     eventRetentionDays: config.eventRetentionDays,
     wsKeepAliveMs: config.wsKeepAliveMs,
+    compileReads: config.compiledReads,
   });
   logger.info("listening", { url: `${gateway.url}/graphql` });
 

@@ -26,6 +26,11 @@ export interface Database {
   pglite?: PGlite;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * One prepared statement returning one text column `data` (the compiled reads), straight on
+   * the driver: no query builder, no row mapping. Seen by `onQuery` like every other statement.
+   */
+  textQuery(text: string, params: unknown[]): Promise<string | null>;
 }
 
 type QueryListener = (query: string, params: unknown[]) => void;
@@ -41,6 +46,10 @@ const logger: Logger = {
   logQuery(query, params) {
     for (const l of queryListeners) l(query, params);
   },
+};
+
+const notify = (query: string, params: unknown[]) => {
+  if (queryListeners.size) logger.logQuery(query, params);
 };
 
 export interface ConnectOptions {
@@ -60,12 +69,20 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
       connection: { application_name: "julo-gateway", TimeZone: "UTC" },
     });
     const db = drizzlePostgres(pg, { schema, logger }) as unknown as Db;
+    // `simple: false`: postgres.js would otherwise use the simple protocol (re-planned every
+    // call) for a statement without parameters.
+    const prepared = { prepare: true, simple: false } as unknown as { prepare: boolean };
     return {
       kind: "postgres",
       db,
       pg,
       async ping() {
         await pg`select 1`;
+      },
+      async textQuery(text, params) {
+        notify(text, params);
+        const rows = await pg.unsafe<{ data: string | null }[]>(text, params as postgres.ParameterOrJSON<never>[], prepared);
+        return rows[0]?.data ?? null;
       },
       async close() {
         await pg.end({ timeout: 5 });
@@ -88,6 +105,11 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
     pglite,
     async ping() {
       await pglite.query("select 1");
+    },
+    async textQuery(text, params) {
+      notify(text, params);
+      const res = await pglite.query<{ data: string | null }>(text, params);
+      return res.rows[0]?.data ?? null;
     },
     async close() {
       if (!pglite.closed) await pglite.close();

@@ -5,6 +5,7 @@
 import type { Database, Db } from "../db/client.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { EventBus } from "../events/bus.js";
+import type { CompiledSlot } from "./compiler/plugin.js";
 import { createLoaders, type Loaders } from "./loaders.js";
 
 export interface Clock {
@@ -31,9 +32,22 @@ export interface Context {
   clock: Clock;
   app: AppServices;
   requestId: string;
+  /** HTTP requests only: where a compiled read leaves its response body. */
+  compiled?: CompiledSlot;
 }
 
 export function createContext(app: AppServices, viewer: Viewer, requestId: string): Context {
   const db = app.database.db;
-  return { viewer, db, loaders: createLoaders(db, viewer), clock: app.clock, app, requestId };
+  let loaders: Loaders | undefined;
+  return {
+    viewer,
+    db,
+    // Made on first use: a compiled read or a mutation that loads nothing needs none.
+    get loaders() {
+      return (loaders ??= createLoaders(db, viewer));
+    },
+    clock: app.clock,
+    app,
+    requestId,
+  };
 }

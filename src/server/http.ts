@@ -14,6 +14,7 @@ import { tokenKey, viewerFromAuthorization } from "../auth/tokens.js";
 import type { Database } from "../db/client.js";
 import { setCursorSecret } from "../shared/connections.js";
 import { checkComplexity, complexityPlugin } from "./complexity.js";
+import { compiledReadsPlugin, type CompiledSlot } from "./compiler/plugin.js";
 import { createContext, type AppServices, type Clock, type Context } from "./context.js";
 import { DomainError, formatError, setUnexpectedErrorReporter } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -37,6 +38,8 @@ export interface GatewayOptions {
   wsKeepAliveMs?: number;
   /** Status events are kept at least this many days (minimum 7). */
   eventRetentionDays?: number;
+  /** Answer compilable reads with one SQL statement each (default true; false = resolvers only). */
+  compileReads?: boolean;
   /** Optional extra HTTP routes (e.g. the playground's static files); return true when handled. */
   extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 }
@@ -130,6 +133,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginLandingPageDisabled(),
       complexityPlugin(),
+      ...(opts.compileReads === false ? [] : [compiledReadsPlugin(logger)]),
       {
         async requestDidStart({ contextValue }) {
           return {
@@ -183,17 +187,21 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     const httpGraphQLRequest: HTTPGraphQLRequest = { method, headers, search: url.search, body };
     const started = Date.now();
+    const compiled: CompiledSlot = {};
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
       context: async () => {
         const viewer = await viewerFromAuthorization(key, req.headers.authorization);
-        return createContext(app, viewer, requestId);
+        const ctx = createContext(app, viewer, requestId);
+        ctx.compiled = compiled;
+        return ctx;
       },
     });
     for (const [k, v] of result.headers) res.setHeader(k, v);
     res.statusCode = result.status ?? 200;
     if (result.body.kind === "complete") {
-      res.end(result.body.string);
+      // A compiled read: the body PostgreSQL built, as it is.
+      res.end(compiled.body ?? result.body.string);
     } else {
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();

@@ -32,6 +32,26 @@ let cursorKey: Buffer = createHash("sha256").update("julo-gateway cursor key (no
  */
 export function setCursorSecret(secret: string): void {
   cursorKey = createHmac("sha256", secret).update("julo-gateway cursor key v1").digest();
+  pads = undefined;
+}
+
+let pads: { ipad: string; opad: string } | undefined;
+
+/**
+ * The HMAC key pads (hex) of the cursor tag, for code that computes the same tag with plain
+ * SHA-256 elsewhere (the compiled reads build cursors inside PostgreSQL):
+ * tag = sha256(opad || sha256(ipad || payload)).
+ */
+export function cursorHmacPads(): { ipad: string; opad: string } {
+  if (!pads) {
+    const key = Buffer.alloc(64);
+    cursorKey.copy(key);
+    pads = {
+      ipad: Buffer.from(key.map((b) => b ^ 0x36)).toString("hex"),
+      opad: Buffer.from(key.map((b) => b ^ 0x5c)).toString("hex"),
+    };
+  }
+  return pads;
 }
 
 function tag(payload: string): string {

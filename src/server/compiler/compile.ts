@@ -1,0 +1,484 @@
+/**
+ * Compiles a validated read operation into ONE SQL statement that builds the whole `data` JSON
+ * inside PostgreSQL (row_to_json / array_to_json: compact, in selection order, byte-identical to
+ * what graphql-js and Apollo would serialise). The general path (resolvers + DataLoader) stays
+ * beside it: whatever this compiler does not know (a field or root not in spec.ts, directives,
+ * filters, an anonymous caller, an argument the resolvers would reject) is answered there.
+ *
+ * A statement's text depends only on the document, the viewer's role and a few "shape" choices
+ * made by argument values (is `after` given, is a status filter given); values are parameters,
+ * so each shape is a prepared statement of its own and PostgreSQL plans it once per connection.
+ */
+import { and, sql, type SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
+import {
+  getArgumentValues,
+  getVariableValues,
+  isObjectType,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from "graphql";
+import type { Viewer } from "../../auth/viewer.js";
+import { cursorHmacPads, decodeCursor, MAX_PAGE_SIZE } from "../../shared/connections.js";
+import { isUuid } from "../../shared/ids.js";
+import { FALLBACK_SENTINEL, ROOTS, TYPES, type CompiledRole, type TypeSpec } from "./spec.js";
+
+/** The document cannot be compiled (whatever the variables): use the resolvers, remember it. */
+class NotCompilable extends Error {}
+/** This request's argument values are for the resolvers to judge (their errors are the contract's). */
+class UseResolvers extends Error {}
+
+
+export interface CompiledStatement {
+  text: string;
+  /** Per parameter: the name of its value in the request's values. */
+  params: string[];
+}
+
+type FieldMap = Map<string, FieldNode[]>;
+
+const dialect = new PgDialect();
+
+function collect(set: SelectionSetNode, typeName: string, fragments: Map<string, FragmentDefinitionNode>, into: FieldMap = new Map()): FieldMap {
+  for (const sel of set.selections) {
+    if (sel.directives && sel.directives.length > 0) throw new NotCompilable("directives");
+    if (sel.kind === Kind.FIELD) {
+      const key = sel.alias?.value ?? sel.name.value;
+      const list = into.get(key);
+      if (list) list.push(sel);
+      else into.set(key, [sel]);
+    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+      if (sel.typeCondition && sel.typeCondition.name.value !== typeName) throw new NotCompilable("type condition");
+      collect(sel.selectionSet, typeName, fragments, into);
+    } else {
+      const f = fragments.get(sel.name.value);
+      if (!f || f.typeCondition.name.value !== typeName) throw new NotCompilable("fragment type");
+      collect(f.selectionSet, typeName, fragments, into);
+    }
+  }
+  return into;
+}
+
+function subfields(nodes: FieldNode[], typeName: string, fragments: Map<string, FragmentDefinitionNode>): FieldMap {
+  const into: FieldMap = new Map();
+  for (const n of nodes) {
+    if (!n.selectionSet) throw new NotCompilable("leaf where an object was expected");
+    collect(n.selectionSet, typeName, fragments, into);
+  }
+  return into;
+}
+
+const ident = (name: string) => {
+  if (!/^[_A-Za-z][_0-9A-Za-z]*$/.test(name)) throw new NotCompilable(`unexpected name ${name}`);
+  return sql.raw(`"${name}"`);
+};
+const literal = (s: string) => {
+  if (!/^[_A-Za-z][_0-9A-Za-z]*$/.test(s)) throw new NotCompilable(`unexpected literal ${s}`);
+  return sql.raw(`'${s}'`);
+};
+
+/** `(select row_to_json(o) from (select e1 as "k1", …) o)`: a compact JSON object in key order. */
+function objectOf(entries: [string, SQL][], alias = "__o"): SQL {
+  if (entries.length === 0) throw new NotCompilable("empty selection");
+  const cols = sql.join(
+    entries.map(([k, e]) => sql`${e} as ${ident(k)}`),
+    sql`, `,
+  );
+  return sql`(select row_to_json(${ident(alias)}) from (select ${cols}) ${ident(alias)})`;
+}
+
+/** One walk over the operation. With `build`, it also produces the SQL (only on a cache miss). */
+class Walk {
+  readonly values: Record<string, unknown> = {};
+  readonly shape: string[] = [];
+  private n = 0;
+  readonly viewerScope: Viewer;
+
+  constructor(
+    readonly schema: GraphQLSchema,
+    readonly fragments: Map<string, FragmentDefinitionNode>,
+    readonly variables: Record<string, unknown>,
+    readonly role: CompiledRole,
+    viewer: Viewer,
+    readonly build: boolean,
+  ) {
+    // The policy functions see a viewer whose id is a parameter, so one statement serves every
+    // viewer of the role.
+    const ph = sql.placeholder("viewer") as unknown as string;
+    this.viewerScope =
+      role === "PARTNER"
+        ? { role, partnerId: ph, sub: "" }
+        : role === "CUSTOMER"
+          ? { role, customerId: ph, sub: "" }
+          : { role: "ADMIN", sub: "" };
+    const pads = cursorHmacPads();
+    this.values.ki = pads.ipad;
+    this.values.ko = pads.opad;
+    this.values.viewer = viewer.role === "PARTNER" ? viewer.partnerId : viewer.role === "CUSTOMER" ? viewer.customerId : null;
+  }
+
+  param(name: string, value: unknown): SQL {
+    const key = `${name}${this.n++}`;
+    this.values[key] = value;
+    return this.build ? sql`${sql.placeholder(key)}` : sql``;
+  }
+
+  args(parent: GraphQLObjectType, node: FieldNode): Record<string, unknown> {
+    const def = parent.getFields()[node.name.value] as GraphQLField<unknown, unknown> | undefined;
+    if (!def) throw new NotCompilable(`unknown field ${node.name.value}`);
+    try {
+      return getArgumentValues(def, node, this.variables);
+    } catch {
+      throw new UseResolvers("arguments");
+    }
+  }
+
+  objectType(name: string): GraphQLObjectType {
+    const t = this.schema.getType(name);
+    if (!isObjectType(t)) throw new NotCompilable(`not an object type: ${name}`);
+    return t;
+  }
+
+  /** The JSON object of the current row of `spec`'s table for these field nodes. */
+  object(spec: TypeSpec, nodes: FieldNode[]): SQL {
+    const gqlType = this.objectType(spec.typeName);
+    const fields = subfields(nodes, spec.typeName, this.fragments);
+    const entries: [string, SQL][] = [];
+    for (const [key, fnodes] of fields) {
+      const name = fnodes[0]!.name.value;
+      if (fnodes.some((f) => f.name.value !== name)) throw new NotCompilable("conflicting fields");
+      if (name === "__typename") {
+        entries.push([key, literal(spec.typeName)]);
+        continue;
+      }
+      const f = spec.fields[name];
+      if (!f) throw new NotCompilable(`field ${spec.typeName}.${name}`);
+      const args = this.args(gqlType, fnodes[0]!);
+      switch (f.kind) {
+        case "value":
+          if (Object.keys(args).length) throw new NotCompilable("arguments on a value field");
+          entries.push([key, this.build ? f.expr(this.role) : sql``]);
+          break;
+        case "one": {
+          const child = TYPES[f.target]!;
+          const obj = this.object(child, fnodes);
+          const expr = this.build
+            ? sql`(select ${obj} from ${ident(child.tableName)} where ${and(f.on(), f.scoped ? child.scope(this.viewerScope) : undefined)} limit 1)`
+            : sql``;
+          // A non-null relation that is null (not expected with consistent data): the resolvers
+          // then answer, with the error GraphQL prescribes.
+          entries.push([key, f.nullable || !this.build ? expr : sql`coalesce(${expr}, ${sql.raw(`'${FALLBACK_SENTINEL}'`)}::json)`]);
+          break;
+        }
+        case "list": {
+          const child = TYPES[f.target]!;
+          const obj = this.object(child, fnodes);
+          entries.push([
+            key,
+            this.build
+              ? sql`(select coalesce(array_to_json(array_agg(${obj} order by ${f.orderBy()})), '[]'::json) from ${ident(child.tableName)}
+                  where ${and(f.on(), f.scoped ? child.scope(this.viewerScope) : undefined)})`
+              : sql``,
+          ]);
+          break;
+        }
+        case "connection":
+          entries.push([key, this.connection(TYPES[f.target]!, fnodes, args, f.on(), f.statusArg)]);
+          break;
+      }
+    }
+    return this.build ? objectOf(entries) : sql``;
+  }
+
+  /** A Relay connection over `spec`'s table: first + 1 rows newest first, then one aggregate. */
+  connection(spec: TypeSpec, nodes: FieldNode[], args: Record<string, unknown>, on: SQL | undefined, statusArg: boolean): SQL {
+    for (const k of Object.keys(args)) {
+      if (k !== "first" && k !== "after" && !(k === "status" && statusArg)) throw new NotCompilable(`argument ${k}`);
+    }
+    const first = args.first ?? 20;
+    if (typeof first !== "number" || !Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) throw new UseResolvers("first");
+    let after;
+    if (args.after != null) {
+      try {
+        after = decodeCursor(spec.cursorKind, args.after as string);
+      } catch {
+        throw new UseResolvers("after");
+      }
+    }
+    const status = args.status as string[] | null | undefined;
+    if (status && status.some((s) => !/^[A-Z0-9_]+$/.test(s))) throw new UseResolvers("status");
+    this.shape.push(`${after ? "a" : "-"}${status == null ? "-" : status.length === 0 ? "0" : "s"}`);
+
+    const t = spec.table;
+    const f = this.param("f", first);
+    const statusCond =
+      status == null || !spec.statusColumn
+        ? undefined
+        : status.length === 0
+          ? sql`false`
+          : sql`${spec.statusColumn} = any(${this.param("s", `{${status.join(",")}}`)}::text[])`;
+    const afterCond = after
+      ? sql`(${t.createdAt}, ${t.id}) < (${this.param("at", after.createdAt.toISOString())}::timestamptz, ${this.param("ai", after.id)}::uuid)`
+      : undefined;
+    const hasPrevious = this.param("hp", after !== undefined);
+    const scope = this.build ? spec.scope(this.viewerScope) : undefined;
+
+    const connType = `${spec.typeName}Connection`;
+    const edgeType = `${spec.typeName}Edge`;
+    const fields = subfields(nodes, connType, this.fragments);
+    const agg: [string, SQL][] = [];
+    const out: [string, SQL][] = [];
+    const rn = sql`${ident(spec.tableName)}."__rn"`;
+    const kept = sql`filter (where ${rn} <= ${f}::int)`;
+    let cursorExpr: SQL | undefined;
+    const cursor = () => (cursorExpr ??= this.cursorOf(spec));
+    let needPageInfo = false;
+    const pageInfoNeeds = new Set<string>();
+    for (const [key, fnodes] of fields) {
+      const name = fnodes[0]!.name.value;
+      if (fnodes.some((x) => x.name.value !== name)) throw new NotCompilable("conflicting fields");
+      switch (name) {
+        case "__typename":
+          out.push([key, literal(connType)]);
+          break;
+        case "nodes": {
+          const obj = this.object(spec, fnodes);
+          agg.push([`n_${key}`, sql`coalesce(array_to_json(array_agg(${obj} order by ${rn}) ${kept}), '[]'::json)`]);
+          out.push([key, sql`"__a".${ident(`n_${key}`)}`]);
+          break;
+        }
+        case "edges": {
+          const edgeFields = subfields(fnodes, edgeType, this.fragments);
+          const entries: [string, SQL][] = [];
+          for (const [ek, enodes] of edgeFields) {
+            const en = enodes[0]!.name.value;
+            if (enodes.some((x) => x.name.value !== en)) throw new NotCompilable("conflicting fields");
+            if (en === "__typename") entries.push([ek, literal(edgeType)]);
+            else if (en === "cursor") entries.push([ek, this.build ? cursor() : sql``]);
+            else if (en === "node") entries.push([ek, this.object(spec, enodes)]);
+            else throw new NotCompilable(`edge field ${en}`);
+          }
+          const edge = this.build ? objectOf(entries, "__e") : sql``;
+          agg.push([`e_${key}`, sql`coalesce(array_to_json(array_agg(${edge} order by ${rn}) ${kept}), '[]'::json)`]);
+          out.push([key, sql`"__a".${ident(`e_${key}`)}`]);
+          break;
+        }
+        case "pageInfo": {
+          const pi = subfields(fnodes, "PageInfo", this.fragments);
+          const entries: [string, SQL][] = [];
+          for (const [pk, pnodes] of pi) {
+            const pn = pnodes[0]!.name.value;
+            if (pnodes.some((x) => x.name.value !== pn)) throw new NotCompilable("conflicting fields");
+            if (pn === "__typename") entries.push([pk, literal("PageInfo")]);
+            else if (pn === "hasNextPage") entries.push([pk, sql`"__a"."__next"`]);
+            else if (pn === "hasPreviousPage") entries.push([pk, sql`${hasPrevious}::boolean`]);
+            else if (pn === "startCursor" || pn === "endCursor") {
+              pageInfoNeeds.add(pn);
+              entries.push([pk, sql`"__a".${ident(`__${pn}`)}`]);
+            } else throw new NotCompilable(`pageInfo field ${pn}`);
+          }
+          needPageInfo = true;
+          out.push([key, this.build ? objectOf(entries, "__i") : sql``]);
+          break;
+        }
+        case "totalCount":
+          // Like countRows / countPerParent: the scope and filters, not the cursor.
+          out.push([
+            key,
+            this.build
+              ? sql`(select count(*)::int from ${ident(spec.tableName)} where ${and(on, scope, statusCond) ?? sql`true`})`
+              : sql``,
+          ]);
+          break;
+        default:
+          throw new NotCompilable(`connection field ${name}`);
+      }
+    }
+    if (!this.build) return sql``;
+    if (needPageInfo) agg.push(["__next", sql`count(*) > ${f}::int`]);
+    if (pageInfoNeeds.has("startCursor")) agg.push(["__startCursor", sql`(array_agg(${cursor()} order by ${rn}) ${kept})[1]`]);
+    if (pageInfoNeeds.has("endCursor")) agg.push(["__endCursor", sql`(array_agg(${cursor()} order by ${rn} desc) ${kept})[1]`]);
+    // Always an aggregate, so the page yields one row even when it is empty.
+    if (agg.length === 0) agg.push(["__none", sql`count(*)`]);
+
+    const table = ident(spec.tableName);
+    const order = sql`${t.createdAt} desc, ${t.id} desc`;
+    const where = and(on, scope, statusCond, afterCond) ?? sql`true`;
+    const rows = sql`(select ${table}.*, row_number() over (order by ${order}) as "__rn"
+      from (select * from ${table} where ${where} order by ${order} limit ${f}::int + 1) ${table}) ${table}`;
+    const aggCols = sql.join(
+      agg.map(([k, e]) => sql`${e} as ${ident(k)}`),
+      sql`, `,
+    );
+    const outCols = sql.join(
+      out.map(([k, e]) => sql`${e} as ${ident(k)}`),
+      sql`, `,
+    );
+    return sql`(select row_to_json("__c") from (select ${outCols} from (select ${aggCols} from ${rows}) "__a") "__c")`;
+  }
+
+  /** connections.encodeCursor in SQL: base64url("c2|kind|ms|id|tag"), tag = HMAC-SHA256 (sha256 twice with the key pads). */
+  cursorOf(spec: TypeSpec): SQL {
+    // Fixed names: built only on a cache miss, so they must not shift the numbered parameters.
+    const ipad = sql`${sql.placeholder("ki")}`;
+    const opad = sql`${sql.placeholder("ko")}`;
+    const payload = sql`('c2|' || ${literal(spec.cursorKind)} || '|' || floor(extract(epoch from ${spec.table.createdAt}) * 1000)::bigint::text || '|' || ${spec.table.id}::text)`;
+    const tag = sql`left(translate(encode(sha256(decode(${opad}, 'hex') || sha256(decode(${ipad}, 'hex') || convert_to(${payload}, 'UTF8'))), 'base64'), '+/=', '-_'), 16)`;
+    return sql`rtrim(translate(replace(encode(convert_to(${payload} || '|' || ${tag}, 'UTF8'), 'base64'), chr(10), ''), '+/', '-_'), '=')`;
+  }
+
+  root(parent: GraphQLObjectType, key: string, nodes: FieldNode[]): SQL {
+    const name = nodes[0]!.name.value;
+    if (nodes.some((x) => x.name.value !== name)) throw new NotCompilable("conflicting fields");
+    if (name === "__typename") return literal("Query");
+    const r = ROOTS[name];
+    if (!r) throw new NotCompilable(`root ${name}`);
+    const args = this.args(parent, nodes[0]!);
+    if (r.kind === "me") return this.me(nodes);
+    const spec = TYPES[r.target]!;
+    if (r.kind === "byId") {
+      const id = args.id;
+      if (typeof id !== "string" || !isUuid(id)) throw new UseResolvers("id");
+      const p = this.param("id", id.toLowerCase());
+      const obj = this.object(spec, nodes);
+      return this.build
+        ? sql`(select ${obj} from ${ident(spec.tableName)} where ${and(sql`${spec.table.id} = ${p}::uuid`, spec.scope(this.viewerScope))} limit 1)`
+        : sql``;
+    }
+    if (args.filter != null) throw new UseResolvers("filter");
+    const { filter: _f, ...page } = args;
+    void key;
+    return this.connection(spec, nodes, page, undefined, false);
+  }
+
+  /** `me`: the viewer's role and its customer or partner row. */
+  me(nodes: FieldNode[]): SQL {
+    const fields = subfields(nodes, "Viewer", this.fragments);
+    const entries: [string, SQL][] = [];
+    for (const [key, fnodes] of fields) {
+      const name = fnodes[0]!.name.value;
+      if (fnodes.some((x) => x.name.value !== name)) throw new NotCompilable("conflicting fields");
+      if (name === "__typename") entries.push([key, literal("Viewer")]);
+      else if (name === "role") entries.push([key, literal(this.role)]);
+      else if (name === "customer" || name === "partner") {
+        const spec = TYPES[name === "customer" ? "Customer" : "Partner"]!;
+        const obj = this.object(spec, fnodes);
+        const mine = (name === "customer" && this.role === "CUSTOMER") || (name === "partner" && this.role === "PARTNER");
+        entries.push([
+          key,
+          !this.build
+            ? sql``
+            : mine
+              ? sql`(select ${obj} from ${ident(spec.tableName)} where ${and(sql`${spec.table.id} = ${sql.placeholder("viewer")}::uuid`, spec.scope(this.viewerScope))} limit 1)`
+              : sql`null::json`,
+        ]);
+      } else throw new NotCompilable(`Viewer.${name}`);
+    }
+    return this.build ? objectOf(entries, "__v") : sql``;
+  }
+}
+
+interface OperationPlan {
+  id: number;
+  compilable: boolean;
+}
+
+let nextPlanId = 1;
+const plans = new WeakMap<DocumentNode, Map<string, OperationPlan>>();
+const statements = new Map<string, CompiledStatement>();
+const MAX_STATEMENTS = 2000;
+
+export interface CompiledRequest {
+  statement: CompiledStatement;
+  values: Record<string, unknown>;
+}
+
+/**
+ * The statement and parameter values answering this query for this viewer, or null when the
+ * resolvers must answer it.
+ */
+export function compileRequest(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  rawVariables: Record<string, unknown> | undefined,
+  viewer: Viewer,
+): CompiledRequest | null {
+  if (operation.operation !== "query" || viewer.role === "ANONYMOUS") return null;
+  const opName = operation.name?.value ?? "";
+  let byOp = plans.get(document);
+  if (!byOp) plans.set(document, (byOp = new Map()));
+  let plan = byOp.get(opName);
+  if (!plan) byOp.set(opName, (plan = { id: nextPlanId++, compilable: true }));
+  if (!plan.compilable) return null;
+  if (operation.directives && operation.directives.length > 0) {
+    plan.compilable = false;
+    return null;
+  }
+
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
+  if (coerced.errors) return null;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const role = viewer.role;
+  const queryType = schema.getQueryType()!;
+
+  const walk = (build: boolean) => {
+    const w = new Walk(schema, fragments, coerced.coerced, role, viewer, build);
+    const roots = collect(operation.selectionSet, queryType.name, fragments);
+    const entries: [string, SQL][] = [];
+    for (const [key, nodes] of roots) entries.push([key, w.root(queryType, key, nodes)]);
+    return { w, entries };
+  };
+
+  try {
+    const { w } = walk(false);
+    const cacheKey = `${plan.id}|${role}|${w.shape.join(",")}`;
+    let statement = statements.get(cacheKey);
+    if (!statement) {
+      const built = walk(true);
+      const cols = sql.join(
+        built.entries.map(([k, e]) => sql`${e} as ${ident(k)}`),
+        sql`, `,
+      );
+      const q = dialect.sqlToQuery(sql`select row_to_json("__r")::text as "data" from (select ${cols}) "__r"`);
+      statement = {
+        text: q.sql,
+        params: q.params.map((p) => {
+          const name = (p as { name?: unknown }).name;
+          if (typeof name !== "string") throw new NotCompilable("a parameter that is not a placeholder");
+          return name;
+        }),
+      };
+      if (statements.size >= MAX_STATEMENTS) statements.clear();
+      statements.set(cacheKey, statement);
+    }
+    return { statement, values: w.values };
+  } catch (err) {
+    if (err instanceof NotCompilable) {
+      if (process.env.DEBUG_COMPILER) console.error("not compilable:", err.message);
+      plan.compilable = false;
+      return null;
+    }
+    if (err instanceof UseResolvers) {
+      if (process.env.DEBUG_COMPILER) console.error("resolvers:", err.message);
+      return null;
+    }
+    throw err;
+  }
+}
+
+/** The parameter list of a compiled statement for one request. */
+export function parameterValues(req: CompiledRequest): unknown[] {
+  return req.statement.params.map((name) => {
+    if (!(name in req.values)) throw new Error(`compiled statement: no value for ${name}`);
+    return req.values[name];
+  });
+}

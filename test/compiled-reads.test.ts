@@ -1,0 +1,214 @@
+/**
+ * Compiled reads (src/server/compiler): a read the compiler knows is answered by ONE SQL
+ * statement, and its HTTP body is byte-identical to what the resolvers answer for the same
+ * request. A second gateway on the same database with `compileReads: false` is the reference.
+ * Queries the compiler does not take (filters, bad arguments, anonymous callers, directives)
+ * are answered by the resolvers, with their errors.
+ */
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { onQuery } from "../src/db/client.js";
+import type { CustomerRow, PartnerRow } from "../src/db/schema.js";
+import { startGateway, type Gateway } from "../src/server/http.js";
+import { createLogger } from "../src/server/logger.js";
+import { makeApplication, makeCustomer, makeLoan, makeLoanBook, makePartner, makeTransaction, type LoanWorld } from "./support/factories.js";
+import { adminToken, tokenFor, TEST_JWT_SECRET, world } from "./support/world.js";
+
+let reference: Gateway;
+let partnerA: PartnerRow;
+let partnerB: PartnerRow;
+let customer: CustomerRow;
+let books: LoanWorld[];
+let tokens: Record<string, string>;
+
+beforeAll(async () => {
+  const w = await world();
+  reference = await startGateway({
+    database: w.database,
+    jwtSecret: TEST_JWT_SECRET,
+    clock: w.clock,
+    logger: createLogger("silent"),
+    host: "127.0.0.1",
+    port: 0,
+    development: true,
+    compileReads: false,
+  });
+  partnerA = await makePartner();
+  partnerB = await makePartner();
+  const a = await makeLoanBook({ partnerId: partnerA.id, count: 8 });
+  const b = await makeLoanBook({ partnerId: partnerB.id, count: 4, productCode: "STL" });
+  books = [...a.loans, ...b.loans];
+  for (const [i, book] of books.entries()) if (i % 2 === 0) await makeTransaction(book, 1_200_000n);
+  // A customer of partner A with several applications in different statuses and a loan.
+  customer = await makeCustomer({ partnerId: partnerA.id, fullName: 'Dewi "Quote" \\ Back\u0001slash — ünïcode' });
+  await makeApplication({ customer, status: "DENIED" });
+  await makeApplication({ customer, status: "CANCELLED" });
+  await makeLoan({ customer, status: "CURRENT", loanDate: "2026-02-03" });
+  tokens = {
+    admin: await adminToken(),
+    partnerA: await tokenFor("PARTNER", partnerA.id),
+    partnerB: await tokenFor("PARTNER", partnerB.id),
+    customer: await tokenFor("CUSTOMER", customer.id),
+  };
+});
+
+afterAll(async () => {
+  await reference?.close();
+});
+
+async function post(url: string, query: string, variables: Record<string, unknown>, token?: string) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+/** Both gateways' answers, and the statements the compiling one sent. */
+async function both(query: string, variables: Record<string, unknown> = {}, token?: string) {
+  const w = await world();
+  const statements: string[] = [];
+  const stop = onQuery((q) => {
+    if (!/status_events/.test(q)) statements.push(q);
+  });
+  let compiled;
+  try {
+    compiled = await post(w.url, query, variables, token);
+  } finally {
+    stop();
+  }
+  const resolved = await post(`${reference.url}/graphql`, query, variables, token);
+  return { compiled, resolved, statements };
+}
+
+async function expectCompiledSame(query: string, variables: Record<string, unknown>, token: string) {
+  const r = await both(query, variables, token);
+  expect(r.compiled.status).toBe(200);
+  expect(r.resolved.text).not.toContain('"errors"');
+  expect(r.compiled.text).toBe(r.resolved.text);
+  // Exactly one statement: the compiled one (allow for one unrelated background statement).
+  expect(r.statements.filter((s) => s.includes("row_to_json")).length, r.statements.join("\n")).toBe(1);
+  return JSON.parse(r.compiled.text) as { data: Record<string, any> };
+}
+
+const LIST = `query CustomersWithLoans($n: Int, $after: String) {
+  customers(first: $n, after: $after) { nodes { fullName applications { nodes { id status requestedAmount
+    loan { id status principal payments { installmentNumber dueDate principalDue interestDue status } } } } } } }`;
+
+const POINT = `query LoanWithPayments($id: ID!) { loan(id: $id) { id status principal disbursedAmount monthlyInterestRateBps
+  tenorMonths disbursedAt payments { installmentNumber dueDate principalDue interestDue lateFeeDue paidAmount status paidAt } } }`;
+
+describe("compiled reads answer exactly what the resolvers answer", () => {
+  it("the benchmark list and point reads, for every role", async () => {
+    for (const token of Object.values(tokens)) {
+      await expectCompiledSame(LIST, { n: 10 }, token);
+      for (const b of books.slice(0, 3)) await expectCompiledSame(POINT, { id: b.loan.id }, token);
+    }
+    const data = (await expectCompiledSame(LIST, { n: 50 }, tokens.partnerA!)).data;
+    // The partner sees only its own 9 customers.
+    expect(data.customers.nodes).toHaveLength(9);
+  });
+
+  it("connections: edges, cursors, pageInfo, totalCount, paging with after, status filters", async () => {
+    const q = `query($n: Int, $after: String) { customers(first: $n, after: $after) {
+      __typename totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }
+      edges { cursor __typename node { id nik createdAt walletBalance monthlyIncome dateOfBirth
+        loans(first: 2) { totalCount edges { cursor node { id statusCode totalDue totalPaid outstandingAmount } } pageInfo { endCursor hasNextPage } }
+        applications(status: [DENIED, CANCELLED]) { totalCount nodes { status statusCode createdAt updatedAt purpose tenorMonths } }
+        none: applications(status: []) { totalCount nodes { id } } } } } }`;
+    for (const token of Object.values(tokens)) {
+      const first = (await expectCompiledSame(q, { n: 3 }, token)).data;
+      const end = first.customers.pageInfo.endCursor;
+      if (first.customers.pageInfo.hasNextPage) {
+        const second = (await expectCompiledSame(q, { n: 3, after: end }, token)).data;
+        expect(second.customers.pageInfo.hasPreviousPage).toBe(true);
+        // A cursor the compiled path made is accepted by the resolvers and vice versa.
+        expect(second.customers.edges[0].cursor).not.toBe(first.customers.edges[0].cursor);
+      }
+    }
+  });
+
+  it("aliases, fragments, __typename, nested relations both ways, me", async () => {
+    const q = `query Tree($id: ID!, $c: ID!) {
+      __typename
+      l: loan(id: $id) { ...L again: payments { id amountDue outstandingAmount statusCode paidPrincipal paidInterest paidLateFee daysPastDue } }
+      c: customer(id: $c) { __typename fullName partner { id code name } ... on Customer { email phone } }
+      me { __typename role customer { id fullName } partner { id name loans(first: 3) { nodes { id } } } }
+    }
+    fragment L on Loan { __typename id originationFee createdAt daysPastDue
+      customer { fullName partner { code } } application { id customer { id } loan { id } }
+      payments { loan { id tenorMonths } installmentNumber } }`;
+    for (const token of Object.values(tokens)) {
+      await expectCompiledSame(q, { id: books[0]!.loan.id, c: customer.id }, token);
+      await expectCompiledSame(q, { id: books[10]!.loan.id, c: books[10]!.loan.customerId }, token);
+    }
+  });
+
+  it("root lists and point reads of every compiled type", async () => {
+    const q = `query($p: ID!, $pay: ID!, $app: ID!) {
+      loans(first: 4) { totalCount nodes { id status } }
+      applications(first: 4) { nodes { id status loan { id } } }
+      partner(id: $p) { id customers(first: 2) { totalCount nodes { nik } } applications(first: 2, status: [OFFER_ACCEPTED]) { totalCount } loans(status: [CURRENT]) { totalCount } }
+      payment(id: $pay) { id dueDate loan { id } }
+      application(id: $app) { id requestedAmount customer { id } partner { id } }
+    }`;
+    for (const token of Object.values(tokens)) {
+      await expectCompiledSame(q, { p: partnerA.id, pay: books[1]!.payments[0]!.id, app: books[2]!.application.id }, token);
+    }
+  });
+
+  it("random selections over the compiled fields (fast-check)", async () => {
+    const scalarsLoan = ["id", "status", "statusCode", "principal", "originationFee", "disbursedAmount", "monthlyInterestRateBps", "tenorMonths", "disbursedAt", "daysPastDue", "createdAt", "totalDue", "totalPaid", "outstandingAmount"];
+    const scalarsPayment = ["id", "installmentNumber", "dueDate", "principalDue", "interestDue", "lateFeeDue", "paidAmount", "status", "statusCode", "paidAt", "amountDue", "outstandingAmount"];
+    const scalarsCustomer = ["id", "fullName", "nik", "phone", "email", "dateOfBirth", "monthlyIncome", "walletBalance", "createdAt"];
+    const scalarsApp = ["id", "status", "statusCode", "requestedAmount", "tenorMonths", "purpose", "createdAt", "updatedAt"];
+    const pick = (xs: string[]) => fc.subarray(xs, { minLength: 1 }).map((s) => s.join(" "));
+    const payment = pick(scalarsPayment);
+    const loan = fc
+      .tuple(pick(scalarsLoan), fc.option(payment, { nil: undefined }))
+      .map(([s, p]) => `${s}${p ? ` payments { ${p} }` : ""}`);
+    const app = fc
+      .tuple(pick(scalarsApp), fc.option(loan, { nil: undefined }))
+      .map(([s, l]) => `${s}${l ? ` loan { ${l} }` : ""}`);
+    const cust = fc
+      .tuple(pick(scalarsCustomer), fc.option(app, { nil: undefined }), fc.option(loan, { nil: undefined }), fc.integer({ min: 1, max: 4 }))
+      .map(([s, a, l, n]) => `${s}${a ? ` applications(first: ${n}) { totalCount nodes { ${a} } }` : ""}${l ? ` loans { nodes { ${l} } }` : ""}`);
+    const roles = Object.keys(tokens);
+    await fc.assert(
+      fc.asyncProperty(cust, fc.integer({ min: 1, max: 12 }), fc.constantFrom(...roles), async (sel, n, role) => {
+        const q = `query { customers(first: ${n}) { pageInfo { hasNextPage endCursor } nodes { ${sel} } } }`;
+        const r = await both(q, {}, tokens[role]);
+        expect(r.compiled.text).toBe(r.resolved.text);
+        expect(r.statements.filter((s) => s.includes("row_to_json")).length).toBe(1);
+      }),
+      { numRuns: 40, seed: 20261201 },
+    );
+  });
+});
+
+describe("what the compiler leaves to the resolvers", () => {
+  const cases: [string, string, Record<string, unknown>, string | undefined][] = [
+    ["first out of range", `query($n: Int) { customers(first: $n) { nodes { id } } }`, { n: 101 }, "admin"],
+    ["first zero", `query($n: Int) { customers(first: $n) { nodes { id } } }`, { n: 0 }, "admin"],
+    ["a forged cursor", `query($a: String) { customers(after: $a) { nodes { id } } }`, { a: "Zm9yZ2Vk" }, "admin"],
+    ["another list's cursor", `query($a: String) { loans(after: $a) { nodes { id } } }`, { a: "" }, "admin"],
+    ["an id that is not a uuid", `{ loan(id: "1 or 1=1") { id } }`, {}, "admin"],
+    ["a filter", `{ loans(first: 2, filter: { status: [CURRENT] }) { nodes { id } } }`, {}, "admin"],
+    ["a directive", `query($s: Boolean!) { loans(first: 2) { nodes { id status @include(if: $s) } } }`, { s: false }, "admin"],
+    ["an anonymous caller", `{ loans(first: 2) { nodes { id } } }`, {}, undefined],
+    ["a field it does not know", `{ loans(first: 2) { nodes { id statusHistory { toCode } product { code } } } }`, {}, "admin"],
+    ["wrong variable type", `query($n: Int) { customers(first: $n) { nodes { id } } }`, { n: "ten" }, "admin"],
+  ];
+  it.each(cases)("%s: same answer as the resolvers", async (_name, query, variables, role) => {
+    if (query.includes("loans(after: $a)")) {
+      // A customer cursor used on the loans list.
+      const page = JSON.parse((await post((await world()).url, `{ customers(first: 1) { pageInfo { endCursor } } }`, {}, tokens.admin)).text);
+      variables = { a: page.data.customers.pageInfo.endCursor };
+    }
+    const r = await both(query, variables, role ? tokens[role] : undefined);
+    expect(r.compiled.status).toBe(r.resolved.status);
+    expect(r.compiled.text).toBe(r.resolved.text);
+    expect(r.statements.filter((s) => s.includes("row_to_json")).length).toBe(0);
+  });
+});
