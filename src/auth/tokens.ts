@@ -35,9 +35,25 @@ export async function viewerFromAuthorization(key: TokenKey, header: string | un
   if (header === undefined || header === null || header === "") return { role: "ANONYMOUS" };
   const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header.trim());
   if (!m) throw invalidCredentials("Malformed Authorization header: expected 'Bearer <token>'");
+  // A token whose signature and claims were verified is the same viewer until it expires: the
+  // signature check (WebCrypto key import + HMAC) is skipped for tokens seen before.
+  let cache = verified.get(key);
+  if (!cache) verified.set(key, (cache = new Map()));
+  const hit = cache.get(m[1]!);
+  if (hit && (hit.exp === undefined || hit.exp > Math.floor(Date.now() / 1000))) return hit;
+  const viewer = await verifyToken(key, m[1]!);
+  if (cache.size >= MAX_CACHED_TOKENS) cache.clear();
+  cache.set(m[1]!, viewer);
+  return viewer;
+}
+
+const MAX_CACHED_TOKENS = 10_000;
+const verified = new WeakMap<TokenKey, Map<string, Exclude<Viewer, { role: "ANONYMOUS" }>>>();
+
+async function verifyToken(key: TokenKey, token: string): Promise<Exclude<Viewer, { role: "ANONYMOUS" }>> {
   let payload;
   try {
-    ({ payload } = await jwtVerify(m[1]!, key.key, { algorithms: ["HS256"] }));
+    ({ payload } = await jwtVerify(token, key.key, { algorithms: ["HS256"] }));
   } catch (err) {
     if (err instanceof errors.JWTExpired) throw invalidCredentials("Token expired");
     throw invalidCredentials("Invalid token");
