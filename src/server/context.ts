@@ -36,18 +36,36 @@ export interface Context {
   compiled?: CompiledSlot;
 }
 
+/**
+ * The loaders are made on first use (a compiled read or a mutation that loads nothing needs
+ * none). The getter lives on the prototype: Apollo copies a context's own properties
+ * (Object.assign), which would otherwise make them eagerly.
+ */
+class RequestContext implements Context {
+  private made: Loaders | undefined = undefined;
+  readonly db: Db;
+  readonly clock: Clock;
+  compiled?: CompiledSlot;
+
+  constructor(
+    readonly app: AppServices,
+    readonly viewer: Viewer,
+    readonly requestId: string,
+  ) {
+    this.db = app.database.db;
+    this.clock = app.clock;
+  }
+
+  get loaders(): Loaders {
+    return (this.made ??= createLoaders(this.db, this.viewer));
+  }
+
+  /** A long-lived subscription replaces them for each event (fresh rows). */
+  set loaders(l: Loaders) {
+    this.made = l;
+  }
+}
+
 export function createContext(app: AppServices, viewer: Viewer, requestId: string): Context {
-  const db = app.database.db;
-  let loaders: Loaders | undefined;
-  return {
-    viewer,
-    db,
-    // Made on first use: a compiled read or a mutation that loads nothing needs none.
-    get loaders() {
-      return (loaders ??= createLoaders(db, viewer));
-    },
-    clock: app.clock,
-    app,
-    requestId,
-  };
+  return new RequestContext(app, viewer, requestId);
 }
