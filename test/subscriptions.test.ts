@@ -245,3 +245,26 @@ describe("limits on subscriptions", () => {
     expect((await world()).gateway.app.events.subscriberCount).toBe(0);
   });
 });
+
+describe("fan-out", () => {
+  it("an event is executed once for all subscribers with the same query and viewer, and each still gets it", async () => {
+    const { loan, customer, partner } = await partnerLoan();
+    const w = await world();
+    const admin = await adminToken();
+    const partnerToken = await tokenFor("PARTNER", partner.id);
+    const admins = await Promise.all(Array.from({ length: 12 }, async () => collect(await client(admin), LOAN_SUB, { loanId: loan.id })));
+    const partners = await Promise.all(Array.from({ length: 8 }, async () => collect(await client(partnerToken), LOAN_SUB, { loanId: loan.id })));
+    await subscribed(20);
+    const before = w.gateway.subscriptionExecutions();
+    await changeLoanStatus(loan.id, customer, "CURRENT", "LATE_1DPD", "daily update");
+    for (const s of [...admins, ...partners]) {
+      const [e] = await s.waitFor(1);
+      expect(e.loanStatusChanged).toMatchObject({ toStatus: "LATE_1DPD", loan: { id: loan.id, status: "LATE_1DPD" } });
+    }
+    // Two groups (the ADMIN token and the partner's token): two executions, not twenty.
+    expect(w.gateway.subscriptionExecutions() - before).toBe(2);
+    await changeLoanStatus(loan.id, customer, "LATE_1DPD", "CURRENT", "paid");
+    for (const s of [...admins, ...partners]) expect((await s.waitFor(2))[1].loanStatusChanged.loan.status).toBe("CURRENT");
+    expect(w.gateway.subscriptionExecutions() - before).toBe(4);
+  });
+});

@@ -22,6 +22,7 @@ import { buildGatewaySchema } from "./schema.js";
 import { GraphQLError, Kind, parse, type OperationDefinitionNode } from "graphql";
 import { staticRoutes } from "./static.js";
 import { EventBus } from "../events/bus.js";
+import { SharedSubscriptionExecution } from "../events/shared-execution.js";
 
 export const MAX_BODY_BYTES = 1_000_000;
 
@@ -49,6 +50,8 @@ export interface Gateway {
   port: number;
   httpServer: Server;
   app: AppServices;
+  /** Subscription event executions actually run (one per event and distinct subscription). */
+  subscriptionExecutions(): number;
   close(): Promise<void>;
 }
 
@@ -266,9 +269,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
+  const sharedExecution = new SharedSubscriptionExecution();
   const wsServer = useServer<Record<string, unknown>, { viewer?: Awaited<ReturnType<typeof viewerFromAuthorization>> }>(
     {
       schema,
+      // Each event is executed once per (document, variables, viewer) and shared by its subscribers.
+      subscribe: sharedExecution.subscribe,
       onConnect: async (ctx) => {
         const auth = ctx.connectionParams?.authorization;
         try {
@@ -326,6 +332,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     port,
     httpServer,
     app,
+    subscriptionExecutions: () => sharedExecution.executions,
     async close() {
       shuttingDown = true;
       // Stop accepting; let in-flight requests finish; close subscriptions cleanly.
