@@ -14,6 +14,8 @@
 #   PAY_AMOUNT=5000    IDR per payment (installments are 0.5–8 M IDR)
 #   CONC=32 THREADS=2 DURATION=15 WARMUP=3
 #   BENCH_PORT=4100    BENCH_JWT_SECRET (bench-only default)   DB_POOL_MAX (gateway default 10)
+#   PAY_SQL=1          afterwards, count the SQL statements of 20 sequential payments (bench/payments-sql.ts)
+#   PAY_PROFILE=0      1 = afterwards, CPU-profile the gateway under the same load (PAY_PROFILE_SECONDS=10)
 #   PEER_WRK           wrk binary (default: wrk on PATH, else /tmp/peer-wrk as peer-bench extracts it)
 set -euo pipefail
 BENCH_KIND=payments
@@ -145,11 +147,26 @@ if [ "${PAY_SQL:-1}" = 1 ]; then
     timeout 300 node --import tsx bench/payments-sql.ts > "$WORK/sql.json" || { log "payments-sql failed"; echo '{}' > "$WORK/sql.json"; }
 fi
 
+# optional: where the gateway's time goes under this load (V8 CPU profile, startup skipped)
+if [ "${PAY_PROFILE:-0}" = 1 ]; then
+  mkdir -p "$WORK/prof"
+  p0=$(date +%s%N)
+  GW_NODE_FLAGS="--cpu-prof --cpu-prof-dir=$WORK/prof" start_gateway ${DB_POOL_MAX:+DB_POOL_MAX=$DB_POOL_MAX}
+  sleep 1
+  SKIP_MS=$(( ($(date +%s%N) - p0) / 1000000 ))
+  log "profiling the gateway under the payment load for ${PAY_PROFILE_SECONDS:-10} s"
+  run_wrk profile "${PAY_PROFILE_SECONDS:-10}" || true
+  stop_pid "$GW_PID" gateway
+  PROF="$(ls -S "$WORK"/prof/*.cpuprofile 2>/dev/null | head -1)"   # main thread
+  [ -n "$PROF" ] && node bench/profile-summary.mjs "$PROF" 40 "$SKIP_MS" > "$WORK/profile-payments.txt" || log "no profile written"
+fi
+
 # ---- results ---------------------------------------------------------------------------------
 mkdir -p "$OUT"
 cp "$WORK/measured/wrk.txt" "$OUT/wrk.txt"; cp "$WORK/warmup/wrk.txt" "$OUT/wrk-warmup.txt"
 cat "$WORK"/measured/bad-*.txt > "$OUT/bad-responses.txt" 2>/dev/null || true
 cp bench/ops/record-payment.graphql "$OUT/"
+[ -f "$WORK/profile-payments.txt" ] && cp "$WORK/profile-payments.txt" "$OUT/"
 { echo "# before"; cat "$WORK/top-before.txt"; echo "# after"; cat "$WORK/top-after.txt"; } > "$OUT/top.txt"
 export R_TS="$TS" R_CONC="$CONC" R_THREADS="$THREADS" R_DURATION="$DURATION" R_WARMUP="$WARMUP" R_LOANS="$NL" R_AMOUNT="$AMOUNT"
 export R_POOL="${DB_POOL_MAX:-10 (default)}" R_MACHINE="$(machine_json)"

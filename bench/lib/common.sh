@@ -33,10 +33,10 @@ ensure_database() { # url
 q() { psql -XAtq "$DB_URL" -v ON_ERROR_STOP=1 -c "$1"; }
 
 # ---- our gateway (production mode) -----------------------------------------------------------
-start_gateway() { # extra env assignments (VAR=value ...)
+start_gateway() { # extra env assignments (VAR=value ...); node flags in GW_NODE_FLAGS
   if ss -ltn "sport = :$PORT" | grep -q LISTEN; then echo "port $PORT is busy" >&2; exit 1; fi
   env NODE_ENV=production DATABASE_URL="$DB_URL" JWT_SECRET="$SECRET" SEED_DEMO=false LOG_LEVEL=warn \
-    PORT="$PORT" HOST=127.0.0.1 "$@" setsid nohup node --import tsx src/main.ts \
+    PORT="$PORT" HOST=127.0.0.1 "$@" setsid nohup node ${GW_NODE_FLAGS:-} --import tsx src/main.ts \
     >>"$WORK/gateway.log" 2>&1 </dev/null &
   GW_PID=$!
   PIDS+=("$GW_PID:gateway")
