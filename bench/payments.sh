@@ -11,7 +11,7 @@
 #                      (created if missing; refuses gateway_bench, gateway_ci and *_test*)
 #   PAY_LOANS=2000     open (CURRENT/LATE) loans to spread the payments over; seeded through
 #                      src/cli/seed.ts (the lifecycle commands) when the database has fewer
-#   PAY_AMOUNT=5000    IDR per payment (installments are 0.5–8 M IDR)
+#   PAY_AMOUNT=5000    IDR per payment (installments are 0.4–3 M IDR in the seeded data)
 #   CONC=32 THREADS=2 DURATION=15 WARMUP=3
 #   BENCH_PORT=4100    BENCH_JWT_SECRET (bench-only default)   DB_POOL_MAX (gateway default 10)
 #   PAY_SQL=1          afterwards, count the SQL statements of 20 sequential payments (bench/payments-sql.ts)
