@@ -47,6 +47,7 @@ function codeOf(entityType: "APPLICATION" | "LOAN", status: string): number {
 /** Write history + outbox rows for status changes (one statement each, any number of changes). */
 export async function recordStatusChanges(tx: Tx | Db, changes: StatusChangeInput[]): Promise<void> {
   if (changes.length === 0) return;
+  wroteEvents.add(tx);
   await tx.insert(statusChanges).values(
     changes.map((c) => ({
       entityType: c.entityType,
@@ -81,12 +82,20 @@ export async function recordStatusChange(tx: Tx | Db, change: StatusChangeInput)
   return recordStatusChanges(tx, [change]);
 }
 
+/** Transactions that wrote status events (so their commit must wake the fan-out). */
+const wroteEvents = new WeakSet<object>();
+
 /**
- * Run `fn` in one transaction; after it commits, wake the in-process subscription fan-out.
- * A rolled-back transaction publishes nothing.
+ * Run `fn` in one transaction; after it commits, wake the in-process subscription fan-out if it
+ * wrote status events (a payment that changes no status costs the bus no read). A rolled-back
+ * transaction publishes nothing.
  */
 export async function transact<T>(app: Pick<AppServices, "database" | "afterEventsCommitted">, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  const result = await app.database.db.transaction(fn);
-  app.afterEventsCommitted();
+  let used: Tx | undefined;
+  const result = await app.database.db.transaction((tx) => {
+    used = tx;
+    return fn(tx);
+  });
+  if (used && wroteEvents.has(used)) app.afterEventsCommitted();
   return result;
 }
