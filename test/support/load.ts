@@ -114,12 +114,13 @@ export interface LifecycleResult {
 /**
  * One customer through the whole lifecycle: registered by `registrarToken` (a PARTNER's token
  * makes it that partner's customer), submit as the customer, approve, accept, disburse.
- * `until` stops early (e.g. "accept" leaves an INACTIVE loan).
+ * `until` stops early (e.g. "accept" leaves an INACTIVE loan); `disbursedAt` back-dates the loan.
  */
 export async function lifecycle(
   c: LoadClient,
   registrarToken: string | null,
   until: "register" | "submit" | "approve" | "accept" | "disburse" = "disburse",
+  opts: { disbursedAt?: Date } = {},
 ): Promise<LifecycleResult> {
   const r: LifecycleResult = { steps: [] };
   const reg = await c.gql("register", Q.register, { input: registration() }, registrarToken);
@@ -147,7 +148,7 @@ export async function lifecycle(
   r.loanId = acc.data.acceptOffer.id;
   r.steps.push("accept");
   if (until === "accept") return r;
-  const dis = await c.gql("disburse", Q.disburse, { input: { loanId: r.loanId } });
+  const dis = await c.gql("disburse", Q.disburse, { input: { loanId: r.loanId, ...(opts.disbursedAt ? { disbursedAt: opts.disbursedAt.toISOString() } : {}) } });
   if (!ok(dis)) return { ...r, failed: dis };
   r.steps.push("disburse");
   return r;
