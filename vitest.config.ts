@@ -10,6 +10,8 @@ export default defineConfig({
   },
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // The fault suite has its own run (`npm run test:faults`, vitest.faults.config.ts).
+    exclude: ["**/node_modules/**", "test/faults/**"],
     environment: "node",
     env: { TZ: "UTC", NODE_ENV: "test" },
     testTimeout: 60_000,

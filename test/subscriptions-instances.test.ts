@@ -71,9 +71,19 @@ describe.skipIf(!usingPostgres())("subscriptions across instances (PostgreSQL)",
     await subscribed(2); // the first test's subscriber is still open
     const sql = postgres(w.databaseUrl!, { max: 1, onnotice: () => {} });
     try {
-      const killed = await sql`select pg_terminate_backend(pid) as ok from pg_stat_activity
+      const killed = await sql`select pid, pg_terminate_backend(pid) as ok from pg_stat_activity
         where datname = current_database() and pid <> pg_backend_pid() and query ilike 'listen%'`;
       expect(killed.length).toBeGreaterThan(0);
+      // Every LISTEN connection comes back as a new backend (not only the 2 s safety-net poll).
+      const killedPids = killed.map((k) => k.pid as number);
+      let relistened = 0;
+      for (let i = 0; i < 100 && relistened < killed.length; i++) {
+        const rows = await sql`select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and query ilike 'listen%' and pid <> all(${killedPids})`;
+        relistened = rows[0]!.n;
+        if (relistened < killed.length) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(relistened).toBe(killed.length);
       // A change written by "someone else" (not through this process), announced with NOTIFY.
       await sql.begin(async (tx) => {
         await tx`update loans set status = 'LATE_1DPD' where id = ${loan.id}`;

@@ -52,6 +52,14 @@ const notify = (query: string, params: unknown[]) => {
   if (queryListeners.size) logger.logQuery(query, params);
 };
 
+/** Seconds to wait for a new PostgreSQL connection before failing the queries waiting on it. */
+export const CONNECT_TIMEOUT_S = 5;
+
+/** Seconds before reconnect attempt `retries` (1, 2, …): 0.2, 0.4, 0.8 then 1 s, with jitter. */
+export function reconnectBackoff(retries: number): number {
+  return Math.min(0.1 * 2 ** retries, 1) * (0.75 + Math.random() / 4);
+}
+
 export interface ConnectOptions {
   databaseUrl?: string;
   /** PGlite directory; "memory://" (or undefined) keeps it in memory. */
@@ -65,6 +73,12 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
       max: opts.poolMax ?? 10,
       prepare: true,
       onnotice: () => {},
+      // Fail fast and recover fast when the database goes away (see test/faults/): a dead host
+      // is given up after CONNECT_TIMEOUT_S, and reconnect attempts are at most ~1 s apart.
+      // postgres.js's default backoff grows to 20 s, so during and after an outage a request
+      // waited up to 20 s for the next attempt, and so did the LISTEN connection's re-listen.
+      connect_timeout: CONNECT_TIMEOUT_S,
+      backoff: reconnectBackoff,
       // bigint columns come back as strings from postgres.js; drizzle maps them to BigInt.
       connection: { application_name: "julo-gateway", TimeZone: "UTC" },
     });

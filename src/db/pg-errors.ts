@@ -31,3 +31,37 @@ export function pgViolation(err: unknown, code: string): PgViolation | undefined
 export function uniqueViolation(err: unknown): PgViolation | undefined {
   return pgViolation(err, UNIQUE_VIOLATION);
 }
+
+/**
+ * Errors meaning "the database cannot be reached right now" (not "this query is wrong"): the
+ * connection was refused, reset, closed or timed out (postgres.js and Node socket codes), or the
+ * server is shutting down, starting up or out of connections (SQLSTATE class 08, 57P01–57P03,
+ * 53300). Looked for through `originalError` (GraphQL) and `cause` (drizzle) wrappers.
+ */
+const CONNECTION_ERROR_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now (starting up, shutting down, recovering)
+  "53300", // too_many_connections
+]);
+
+export function isConnectionError(err: unknown): boolean {
+  let cur: unknown = err;
+  for (let i = 0; i < 8 && cur && typeof cur === "object"; i++) {
+    const e = cur as { code?: unknown; errno?: unknown; cause?: unknown; originalError?: unknown };
+    if (typeof e.code === "string" && (CONNECTION_ERROR_CODES.has(e.code) || /^08[0-9A-Z]{3}$/.test(e.code))) return true;
+    cur = e.originalError ?? e.cause;
+  }
+  return false;
+}

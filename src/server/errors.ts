@@ -2,6 +2,7 @@
  * The one errors module: domain errors carry a code; `formatError` maps them to
  * `extensions.code` and masks everything unexpected (no SQL, stack or driver text leaves).
  */
+import { isConnectionError } from "../db/pg-errors.js";
 import { BREAK, GraphQLError, Kind, parse, visit, type ArgumentNode, type ASTNode, type GraphQLFormattedError, type ObjectFieldNode } from "graphql";
 
 export type ErrorCode =
@@ -14,6 +15,7 @@ export type ErrorCode =
   | "IDEMPOTENCY_CONFLICT"
   | "QUERY_TOO_COMPLEX"
   | "NOT_IMPLEMENTED"
+  | "SERVICE_UNAVAILABLE"
   | "INTERNAL_SERVER_ERROR";
 
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401 };
@@ -73,9 +75,11 @@ const PASS_THROUGH = new Set([
 
 type Reporter = (error: unknown) => void;
 let reportUnexpected: Reporter = () => {};
-/** Where masked errors are logged (the server sets its logger here). */
-export function setUnexpectedErrorReporter(fn: Reporter): void {
+let reportUnavailable: Reporter = () => {};
+/** Where masked errors are logged (the server sets its logger here); `unavailable` gets database-unreachable ones. */
+export function setUnexpectedErrorReporter(fn: Reporter, unavailable: Reporter = fn): void {
   reportUnexpected = fn;
+  reportUnavailable = unavailable;
 }
 
 function findInputValueError(err: unknown): InputValueError | undefined {
@@ -156,6 +160,17 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
       if (field) ext.field = field;
     }
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: ext };
+  }
+  if (isConnectionError(error)) {
+    // The database is unreachable (down, restarting, out of connections): a temporary state the
+    // client can retry (with the same idempotencyKey for payments). No driver text leaves.
+    reportUnavailable(error);
+    return {
+      message: "Service temporarily unavailable; please retry",
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: "SERVICE_UNAVAILABLE" },
+    };
   }
   reportUnexpected(error);
   return {

@@ -120,7 +120,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   void prune();
   const pruneTimer = setInterval(prune, 3_600_000);
   pruneTimer.unref();
-  setUnexpectedErrorReporter((err) => logger.error("unexpected error", { error: err }));
+  setUnexpectedErrorReporter(
+    (err) => logger.error("unexpected error", { error: err }),
+    (err) => logger.warn("database unavailable", { error: err }),
+  );
   setCursorSecret(opts.jwtSecret);
 
   const apollo = new ApolloServer<Context>({

@@ -1,6 +1,7 @@
 /** Run the real gateway (`src/main.ts`) as a child process, for multi-instance and shutdown tests. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./private-pg.js";
 import { TEST_JWT_SECRET } from "./world.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -13,7 +14,8 @@ export interface GatewayProcess {
 }
 
 export async function startGatewayProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<GatewayProcess> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  // A port the kernel says is free (a random one could be another test's PostgreSQL or gateway).
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: root,
     env: {
@@ -23,8 +25,8 @@ export async function startGatewayProcess(env: Record<string, string>, timeoutMs
       SEED_DEMO: "false",
       LOG_LEVEL: "info",
       HOST: "127.0.0.1",
-      PORT: String(port),
       ...env,
+      PORT: String(port),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
