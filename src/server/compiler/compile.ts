@@ -235,8 +235,9 @@ class Walk {
     const fields = subfields(nodes, connType, this.fragments);
     const agg: [string, SQL][] = [];
     const out: [string, SQL][] = [];
-    const rn = sql`${ident(spec.tableName)}."__rn"`;
-    const kept = sql`filter (where ${rn} <= ${f}::int)`;
+    // Lists aggregated over the page; ordered and cut once we know whether `first + 1` rows
+    // (hasNextPage) are needed.
+    const lists: [string, SQL][] = [];
     let cursorExpr: SQL | undefined;
     const cursor = () => (cursorExpr ??= this.cursorOf(spec));
     let needPageInfo = false;
@@ -250,7 +251,7 @@ class Walk {
           break;
         case "nodes": {
           const obj = this.object(spec, fnodes);
-          agg.push([`n_${key}`, sql`coalesce(array_to_json(array_agg(${obj} order by ${rn}) ${kept}), '[]'::json)`]);
+          lists.push([`n_${key}`, obj]);
           out.push([key, sql`"__a".${ident(`n_${key}`)}`]);
           break;
         }
@@ -266,7 +267,7 @@ class Walk {
             else throw new NotCompilable(`edge field ${en}`);
           }
           const edge = this.build ? objectOf(entries, "__e") : sql``;
-          agg.push([`e_${key}`, sql`coalesce(array_to_json(array_agg(${edge} order by ${rn}) ${kept}), '[]'::json)`]);
+          lists.push([`e_${key}`, edge]);
           out.push([key, sql`"__a".${ident(`e_${key}`)}`]);
           break;
         }
@@ -302,17 +303,27 @@ class Walk {
       }
     }
     if (!this.build) return sql``;
-    if (needPageInfo) agg.push(["__next", sql`count(*) > ${f}::int`]);
-    if (pageInfoNeeds.has("startCursor")) agg.push(["__startCursor", sql`(array_agg(${cursor()} order by ${rn}) ${kept})[1]`]);
-    if (pageInfoNeeds.has("endCursor")) agg.push(["__endCursor", sql`(array_agg(${cursor()} order by ${rn} desc) ${kept})[1]`]);
-    // Always an aggregate, so the page yields one row even when it is empty.
-    if (agg.length === 0) agg.push(["__none", sql`count(*)`]);
-
     const table = ident(spec.tableName);
     const order = sql`${t.createdAt} desc, ${t.id} desc`;
     const where = and(on, scope, statusCond, afterCond) ?? sql`true`;
-    const rows = sql`(select ${table}.*, row_number() over (order by ${order}) as "__rn"
+    let rows: SQL;
+    if (needPageInfo) {
+      // first + 1 rows, numbered, so hasNextPage is known; the lists keep the first `first`.
+      const rn = sql`${table}."__rn"`;
+      const kept = sql`filter (where ${rn} <= ${f}::int)`;
+      for (const [k, obj] of lists) agg.push([k, sql`coalesce(array_to_json(array_agg(${obj} order by ${rn}) ${kept}), '[]'::json)`]);
+      agg.push(["__next", sql`count(*) > ${f}::int`]);
+      if (pageInfoNeeds.has("startCursor")) agg.push(["__startCursor", sql`(array_agg(${cursor()} order by ${rn}) ${kept})[1]`]);
+      if (pageInfoNeeds.has("endCursor")) agg.push(["__endCursor", sql`(array_agg(${cursor()} order by ${rn} desc) ${kept})[1]`]);
+      rows = sql`(select ${table}.*, row_number() over (order by ${order}) as "__rn"
       from (select * from ${table} where ${where} order by ${order} limit ${f}::int + 1) ${table}) ${table}`;
+    } else {
+      for (const [k, obj] of lists) agg.push([k, sql`coalesce(array_to_json(array_agg(${obj} order by ${order})), '[]'::json)`]);
+      rows = sql`(select * from ${table} where ${where} order by ${order} limit ${f}::int) ${table}`;
+    }
+    // Always an aggregate, so the page yields one row even when it is empty.
+    if (agg.length === 0) agg.push(["__none", sql`count(*)`]);
+
     const aggCols = sql.join(
       agg.map(([k, e]) => sql`${e} as ${ident(k)}`),
       sql`, `,
