@@ -8,7 +8,7 @@ import type { SQL } from "drizzle-orm";
 import type { Logger } from "drizzle-orm/logger";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { drizzle as drizzlePostgres, PostgresJsSession } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "./schema.js";
 
@@ -60,6 +60,25 @@ export function reconnectBackoff(retries: number): number {
   return Math.min(0.1 * 2 ** retries, 1) * (0.75 + Math.random() / 4);
 }
 
+/**
+ * drizzle-orm 0.45 sends every query-builder statement unprepared unless it is given a name
+ * (`prepare = name !== undefined`), so PostgreSQL parses and plans each payment's, loader's
+ * and command's statements on every call, whatever the pool's `prepare: true` says. Giving
+ * every statement the empty name makes postgres.js use its own named prepared statements
+ * (cached per connection by query text). Our statements have a bounded set of texts: ids go
+ * in `= any($1::uuid[])`, multi-row inserts are bounded by the tenor.
+ */
+let preparedByDefault = false;
+function prepareDrizzleStatements(): void {
+  if (preparedByDefault) return;
+  preparedByDefault = true;
+  const proto = PostgresJsSession.prototype as unknown as { prepareQuery: (...args: unknown[]) => unknown };
+  const original = proto.prepareQuery;
+  proto.prepareQuery = function (this: unknown, query: unknown, fields: unknown, name: unknown, ...rest: unknown[]) {
+    return original.call(this, query, fields, name ?? "", ...rest);
+  };
+}
+
 export interface ConnectOptions {
   databaseUrl?: string;
   /** PGlite directory; "memory://" (or undefined) keeps it in memory. */
@@ -82,6 +101,7 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
       // bigint columns come back as strings from postgres.js; drizzle maps them to BigInt.
       connection: { application_name: "julo-gateway", TimeZone: "UTC" },
     });
+    prepareDrizzleStatements();
     const db = drizzlePostgres(pg, { schema, logger }) as unknown as Db;
     // `simple: false`: postgres.js would otherwise use the simple protocol (re-planned every
     // call) for a statement without parameters.

@@ -30,8 +30,11 @@ export interface World {
   gateway: Gateway;
   clock: TestClock;
   url: string;
-  /** Captured log lines (JSON) of the gateway. */
+  /** Captured log lines (JSON) of the gateway (the oldest are dropped past 5,000). */
   logs: string[];
+  /** A position in the log stream, and the lines logged since one (robust to dropping). */
+  logMark(): number;
+  logsSince(mark: number): string[];
   /** The worker's PostgreSQL database (PostgreSQL runs only). */
   databaseUrl?: string;
 }
@@ -65,19 +68,32 @@ async function createWorld(): Promise<World> {
     : await openDatabase({ dataDir: "memory://" });
   const clock = new TestClock();
   const logs: string[] = [];
+  let dropped = 0;
   const gateway = await startGateway({
     database,
     jwtSecret: TEST_JWT_SECRET,
     clock,
     logger: createLogger("debug", (line) => {
       logs.push(line);
-      if (logs.length > 5000) logs.splice(0, 1000);
+      if (logs.length > 5000) {
+        logs.splice(0, 1000);
+        dropped += 1000;
+      }
     }),
     host: "127.0.0.1",
     port: 0,
     development: true,
   });
-  return { database, gateway, clock, url: `${gateway.url}/graphql`, logs, databaseUrl };
+  return {
+    database,
+    gateway,
+    clock,
+    url: `${gateway.url}/graphql`,
+    logs,
+    logMark: () => dropped + logs.length,
+    logsSince: (mark) => logs.slice(Math.max(0, mark - dropped)),
+    databaseUrl,
+  };
 }
 
 /** The worker's world, created on first use and kept for every test file of the worker. */
