@@ -18,6 +18,7 @@ import { createContext, type AppServices, type Clock, type Context } from "./con
 import { DomainError, formatError, setUnexpectedErrorReporter } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { buildGatewaySchema } from "./schema.js";
+import { checkInputText, inputTextPlugin } from "./input-text.js";
 import { GraphQLError, Kind, parse, type OperationDefinitionNode } from "graphql";
 import { staticRoutes } from "./static.js";
 import { EventBus } from "../events/bus.js";
@@ -130,6 +131,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginLandingPageDisabled(),
       complexityPlugin(),
+      inputTextPlugin(),
       {
         async requestDidStart({ contextValue }) {
           return {
@@ -286,6 +288,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         if (!operation) return undefined;
         try {
           checkComplexity(schema, document, operation, payload.variables ?? undefined);
+          checkInputText(document, operation, payload.variables ?? undefined);
         } catch (err) {
           if (err instanceof DomainError) {
             const { http: _h, ...extensions } = err.extensions;
