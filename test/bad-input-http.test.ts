@@ -143,6 +143,19 @@ describe("documents that do not parse or validate", () => {
   });
 });
 
+describe("subscriptions over HTTP", () => {
+  it("are 400 BAD_REQUEST pointing to WebSocket (were INTERNAL_SERVER_ERROR), for every caller", async () => {
+    const { adminToken } = await import("./support/world.js");
+    for (const token of [null, await adminToken()]) {
+      const r = await post({ query: "subscription { loanStatusChanged { cursor } }" }, token);
+      await check("subscription over POST", r, 400, "BAD_REQUEST");
+      expect(r.json.errors[0].message).toMatch(/WebSocket/);
+    }
+    const get = await rawGet(`?query=${encodeURIComponent("subscription { applicationStatusChanged { cursor } }")}`);
+    await check("subscription over GET", get, [400, 405], "BAD_REQUEST");
+  });
+});
+
 describe("size limits", () => {
   it("a 2 MB body is 413 PAYLOAD_TOO_LARGE", async () => {
     const body = JSON.stringify({ query: "{ me { role } }", variables: { x: "a".repeat(2_000_000) } });

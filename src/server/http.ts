@@ -20,6 +20,7 @@ import type { Logger } from "./logger.js";
 import { buildGatewaySchema } from "./schema.js";
 import { checkInputText, inputTextPlugin } from "./input-text.js";
 import { checkSubscribeMessage, formatSubscriptionResult } from "./ws-operations.js";
+import { GraphQLError } from "graphql";
 import { staticRoutes } from "./static.js";
 import { EventBus } from "../events/bus.js";
 
@@ -135,7 +136,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       {
         async requestDidStart({ contextValue }) {
           return {
-            async didResolveOperation({ document }) {
+            async didResolveOperation({ document, operation }) {
+              // Subscriptions run over graphql-ws only: over HTTP the root field would resolve to null.
+              if (operation?.operation === "subscription") {
+                throw new GraphQLError("Subscriptions are served over WebSocket (graphql-ws) on this path, not over HTTP", {
+                  extensions: { code: "BAD_REQUEST", http: { status: 400 } },
+                });
+              }
               // Introspection: open in development, ADMIN only in production.
               if (opts.development || contextValue.viewer.role === "ADMIN") return;
               const introspects = document.definitions.some(
