@@ -132,6 +132,10 @@ describe("Date and DateTime", () => {
     await rejectedMutation(label, DAILY, { d }, "asOf");
   });
 
+  it("runDailyUpdate as of the last representable day (9999-12-31) is BAD_USER_INPUT and writes nothing (was INTERNAL_SERVER_ERROR after the loan batches had committed)", async () => {
+    await rejectedMutation("9999-12-31", DAILY, { d: "9999-12-31" }, "asOf");
+  });
+
   it("a Date literal that is not a day is BAD_USER_INPUT on asOf", async () => {
     const r = await expectNothingWritten(() => post({ query: `mutation { runDailyUpdate(asOf: "2026-02-30") { asOf } }` }, admin));
     expectBadInput(r, "asOf");
