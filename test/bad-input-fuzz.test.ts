@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLedger } from "../src/audit/ledger-audit.js";
 import { customers, loanApplications, loans, payments } from "../src/db/schema.js";
 import { buildGatewaySchema } from "../src/server/schema.js";
-import { ALLOWED_CODES, expectClean, expectHealthy, post, type RawResult } from "./support/bad-input.js";
+import { ALLOWED_CODES, expectClean, expectHealthy, post, wsConversation, type RawResult } from "./support/bad-input.js";
 import { makeApplication, makeCustomer, makeLoan, makePartner } from "./support/factories.js";
 import { requests, stringsOf, type GeneratedRequest, type IdPool } from "./support/fuzz-operations.js";
 import { adminToken, tokenFor, world } from "./support/world.js";
@@ -153,5 +153,47 @@ describe("fuzzing the live gateway", () => {
     expect(ls.length).toBeGreaterThanOrEqual(2);
     void payments;
     console.log("fuzzed mutation answers by code:", Object.fromEntries(codes));
+  });
+
+  it("random subscribe messages over WebSocket, one connection per caller", async () => {
+    const gen = fc.oneof(
+      requests(schema, pool, { kinds: ["subscription"], maxDepth: 3 }),
+      requests(schema, pool, { kinds: ["subscription"], maxDepth: 3, mostlyValid: true }),
+      requests(schema, pool, { kinds: ["query"], maxDepth: 2 }),
+    );
+    const runs = RUNS || 150;
+    const all = fc.sample(gen, { seed: SEED + 2, numRuns: runs });
+    const codes = new Map<string, number>();
+    for (const caller of ["admin", "partner", "anonymous"]) {
+      const batch = all.filter((_, i) => i % 3 === ["admin", "partner", "anonymous"].indexOf(caller));
+      const token = tokens[caller];
+      const out = await wsConversation(
+        { type: "connection_init", payload: token ? { authorization: `Bearer ${token}` } : {} },
+        batch.map((req, i) => ({ id: `s${i}`, type: "subscribe", payload: { query: req.query, variables: req.variables } })),
+        3000,
+      );
+      const label = (i: number) => `${caller}: ${batch[i]!.query}\nvariables: ${JSON.stringify(batch[i]!.variables).slice(0, 1000)}`;
+      // The connection stayed up (protocol errors close it; none of these messages is malformed).
+      expect(out.close, JSON.stringify(out.close)).toBeUndefined();
+      for (const m of out.messages) {
+        if (m.type !== "error" && m.type !== "next") continue;
+        const i = Number(String(m.id).slice(1));
+        const errors = m.type === "error" ? m.payload : m.payload.errors ?? [];
+        for (const e of errors) {
+          const l = `${label(i)}\n→ ${JSON.stringify(m).slice(0, 1500)}`;
+          expect(e.extensions?.code, l).not.toBe("INTERNAL_SERVER_ERROR");
+          expect(ALLOWED_CODES.has(e.extensions?.code), l).toBe(true);
+          expectClean(e.message, [...stringsOf(batch[i]!.variables), ...[...batch[i]!.query.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((x) => JSON.parse(`"${x[1]}"`) as string)], l);
+          codes.set(e.extensions.code, (codes.get(e.extensions.code) ?? 0) + 1);
+        }
+      }
+    }
+    expect(codes.get("GRAPHQL_VALIDATION_FAILED") ?? 0).toBeGreaterThan(3);
+    expect(codes.get("BAD_USER_INPUT") ?? 0).toBeGreaterThan(3);
+    const ok = await wsConversation({ type: "connection_init", payload: { authorization: `Bearer ${tokens.admin}` } }, [
+      { id: "ok", type: "subscribe", payload: { query: "{ loanProducts { code } }" } },
+    ]);
+    expect(ok.messages.find((m) => m.type === "next")?.payload.data.loanProducts).toHaveLength(2);
+    await expectHealthy();
   });
 });
