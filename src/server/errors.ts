@@ -106,7 +106,12 @@ function lastName(path: string): string | undefined {
 export function inputFieldOf(error: unknown, message: string): string | undefined {
   const NAME = "([_A-Za-z][_0-9A-Za-z]*)";
   const at = new RegExp(`^Variable "\\$${NAME}" got invalid value [\\s\\S]*? at "([^"]+)"; `).exec(message);
-  if (at) return lastName(at[2]!);
+  if (at) {
+    const name = lastName(at[2]!);
+    // A list variable's item (`at "s[0]"`) is about the argument or input field it is passed to.
+    if (name !== at[1]) return name;
+    return namedAt(error, (node) => node.value.kind === Kind.VARIABLE && node.value.name.value === at[1]) ?? name;
+  }
   const variable = new RegExp(`^Variable "\\$${NAME}" (?:got invalid value|of required type|of non-null type)`).exec(message);
   if (variable) {
     const inner = new RegExp(`; Field "${NAME}" (?:of required type|is not defined)`).exec(message);

@@ -19,7 +19,9 @@ import { createContext, type AppServices, type Clock, type Context } from "./con
 import { DomainError, formatError, setUnexpectedErrorReporter } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { buildGatewaySchema } from "./schema.js";
-import { GraphQLError, Kind, parse, type OperationDefinitionNode } from "graphql";
+import { checkInputText, inputTextPlugin } from "./input-text.js";
+import { checkSubscribeMessage, formatSubscriptionResult } from "./ws-operations.js";
+import { GraphQLError } from "graphql";
 import { staticRoutes } from "./static.js";
 import { EventBus } from "../events/bus.js";
 import { SharedSubscriptionExecution } from "../events/shared-execution.js";
@@ -139,11 +141,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginLandingPageDisabled(),
       complexityPlugin(),
+      inputTextPlugin(),
       ...(opts.compileReads === false ? [] : [compiledReadsPlugin(logger)]),
       {
         async requestDidStart({ contextValue }) {
           return {
-            async didResolveOperation({ document }) {
+            async didResolveOperation({ document, operation }) {
+              // Subscriptions run over graphql-ws only: over HTTP the root field would resolve to null.
+              if (operation?.operation === "subscription") {
+                throw new GraphQLError("Subscriptions are served over WebSocket (graphql-ws) on this path, not over HTTP", {
+                  extensions: { code: "BAD_REQUEST", http: { status: 400 } },
+                });
+              }
               // Introspection: open in development, ADMIN only in production.
               if (opts.development || contextValue.viewer.role === "ADMIN") return;
               const introspects = document.definitions.some(
@@ -280,38 +289,24 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       subscribe: sharedExecution.subscribe,
       onConnect: async (ctx) => {
         const auth = ctx.connectionParams?.authorization;
+        // A present but non-string authorization is a bad credential, not an anonymous caller.
+        if (auth !== undefined && auth !== null && typeof auth !== "string") return false;
         try {
-          ctx.extra.viewer = await viewerFromAuthorization(key, typeof auth === "string" ? auth : undefined);
+          ctx.extra.viewer = await viewerFromAuthorization(key, auth);
           return true;
         } catch {
           return false; // closes with 4403 Forbidden
         }
       },
       context: (ctx) => createContext(app, ctx.extra.viewer ?? { role: "ANONYMOUS" }, randomUUID()),
-      // The same cost/depth limits as HTTP, before anything runs; parse errors are left to graphql-ws.
-      onSubscribe: (_ctx, _id, payload) => {
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch {
-          return undefined;
-        }
-        const operation = document.definitions.find(
-          (d): d is OperationDefinitionNode =>
-            d.kind === Kind.OPERATION_DEFINITION && (!payload.operationName || d.name?.value === payload.operationName),
-        );
-        if (!operation) return undefined;
-        try {
-          checkComplexity(schema, document, operation, payload.variables ?? undefined);
-        } catch (err) {
-          if (err instanceof DomainError) {
-            const { http: _h, ...extensions } = err.extensions;
-            return [new GraphQLError(err.message, { extensions })];
-          }
-          throw err;
-        }
-        return undefined;
-      },
+      // Parse, validation and variable errors with their codes, and the same cost/depth limits and
+      // input checks as HTTP, before anything runs.
+      onSubscribe: (_ctx, _id, payload) =>
+        checkSubscribeMessage(schema, payload, (document, operation, variables) => {
+          checkComplexity(schema, document, operation, variables);
+          checkInputText(document, operation, variables);
+        }),
+      onNext: (_ctx, _id, _payload, _args, result) => formatSubscriptionResult(result),
       onError: (_ctx, _id, _payload, errors) => {
         return errors.map((e) => {
           const f = formatError(e.toJSON(), e);

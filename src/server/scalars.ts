@@ -54,12 +54,16 @@ export const DateScalar = new GraphQLScalarType<string, string>({
   },
 });
 
-const DATETIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const DATETIME_RE = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/;
 
 export function parseDateTimeValue(value: unknown): Date {
-  if (typeof value === "string" && DATETIME_RE.test(value)) {
-    const d = new Date(value);
-    if (!Number.isNaN(d.getTime())) return d;
+  const m = typeof value === "string" ? DATETIME_RE.exec(value) : null;
+  // The date must be a real calendar day and the time a real time of day: `Date` itself would
+  // roll 2026-02-30 over to March 2 and 24:00 over to the next day.
+  if (m && isValidDate(m[1]) && Number(m[2]) < 24 && Number(m[3]) < 60 && Number(m[4] ?? 0) < 60) {
+    const offsetOk = m[6] === "Z" || (Number(m[7]) <= 14 && Number(m[8]) < 60);
+    const d = new Date(value as string);
+    if (offsetOk && !Number.isNaN(d.getTime())) return d;
   }
   throw new InputValueError('DateTime must be an ISO-8601 date-time with a zone, e.g. "2026-11-27T08:00:00.000Z"');
 }

@@ -260,6 +260,7 @@ async function expireOffers(tx: Tx, asOf: string, now: Date): Promise<number> {
 /** Runs the daily update as of `asOf` (see the module comment) and records the run. */
 export async function runDailyUpdate(app: DailyUpdateApp, opts: DailyUpdateOptions): Promise<DailyUpdateCounts> {
   const asOf = parseDate(opts.asOf);
+  offerExpiryCutoff(asOf); // throws for an asOf it cannot evaluate, before any batch is written
   const batchSize = opts.batchSize ?? DAILY_UPDATE_BATCH_SIZE;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
   const { now } = opts;

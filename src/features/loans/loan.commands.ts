@@ -12,7 +12,7 @@ import { recordStatusChanges, transact, type StatusChangeInput } from "../../eve
 import { requiredText } from "../../shared/text.js";
 import type { Context } from "../../server/context.js";
 import { badInput, invalidState, notFound } from "../../server/errors.js";
-import { daysBetween, jakartaDate } from "../../shared/dates.js";
+import { addDays, daysBetween, jakartaDate } from "../../shared/dates.js";
 import { isUuid } from "../../shared/ids.js";
 import {
   InvalidTransitionError,
@@ -218,5 +218,11 @@ export async function writeOffLoan(ctx: Context, loanId: string, reason: string)
 
 /** RULES §7 as of `asOf` (see daily-update.ts); history times are the server clock's now. */
 export async function runDailyUpdate(ctx: Context, asOf: string): Promise<DailyUpdateCounts> {
+  // The run looks one day past asOf (offer expiry): the last representable day cannot be evaluated.
+  try {
+    addDays(asOf, 1);
+  } catch {
+    throw badInput("asOf", "asOf must be before 9999-12-31");
+  }
   return runDailyUpdateService(ctx.app, { asOf, now: ctx.clock.now() });
 }

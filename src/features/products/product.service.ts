@@ -1,6 +1,6 @@
 import type { Context } from "../../server/context.js";
 import { badInput } from "../../server/errors.js";
-import { jakartaDate } from "../../shared/dates.js";
+import { addMonths, jakartaDate } from "../../shared/dates.js";
 import { buildSchedule } from "../loans/schedule.js";
 import type { LoanProductRow } from "../../db/schema.js";
 import type { LoanQuoteInput } from "./product.type.js";
@@ -31,12 +31,19 @@ export function checkProductTerms(product: LoanProductRow, amount: bigint, tenor
 export async function quoteLoan(ctx: Context, input: LoanQuoteInput) {
   const product = await requireProduct(ctx, input.productCode);
   checkProductTerms(product, input.amount, input.tenorMonths);
+  const loanDate = input.loanDate ?? jakartaDate(ctx.clock.now());
+  // Every due date must still be a date we can write (years up to 9999).
+  try {
+    addMonths(loanDate, input.tenorMonths + 1);
+  } catch {
+    throw badInput("loanDate", "loanDate is too late: the schedule would run past the year 9999");
+  }
   const s = buildSchedule({
     principal: input.amount,
     tenorMonths: input.tenorMonths,
     monthlyInterestRateBps: product.monthlyInterestBps,
     originationFeeBps: product.originationFeeBps,
-    loanDate: input.loanDate ?? jakartaDate(ctx.clock.now()),
+    loanDate,
   });
   return {
     principal: s.principal,
