@@ -5,20 +5,31 @@ import { connect, type Database } from "./db/client.js";
 import { migrate } from "./db/migrate.js";
 import { ensureProducts } from "./features/products/products.repo.js";
 import type { Clock } from "./server/context.js";
-import { startGateway, type Gateway } from "./server/http.js";
+import { startGateway, type Gateway, type GatewayOptions } from "./server/http.js";
 import { createLogger, type Logger } from "./server/logger.js";
 
 export interface OpenDatabaseOptions {
   databaseUrl?: string;
   dataDir?: string;
   poolMax?: number;
+  /** PostgreSQL `statement_timeout` of the pool (not of the migrations); 0/unset = none. */
+  statementTimeoutMs?: number;
 }
 
 /** Connect, apply migrations and make sure the products exist. */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  if (opts.databaseUrl && opts.statementTimeoutMs) {
+    // Migrations (an index on a big table) may take longer than any request should: their own connection.
+    const migrator = await connect({ databaseUrl: opts.databaseUrl, poolMax: 1 });
+    try {
+      await migrate(migrator);
+    } finally {
+      await migrator.close();
+    }
+  }
   const database = await connect(opts);
   try {
-    await migrate(database);
+    if (!(opts.databaseUrl && opts.statementTimeoutMs)) await migrate(database);
     await ensureProducts(database.db);
   } catch (err) {
     await database.close();
@@ -37,6 +48,11 @@ export interface StartOptions {
   development?: boolean;
   eventRetentionDays?: number;
   wsKeepAliveMs?: number;
+  /** Abuse limits, rate limit, timeouts, persisted operations (see GatewayOptions). */
+  guard?: Pick<
+    GatewayOptions,
+    "limits" | "authRateLimit" | "trustProxyHops" | "requestTimeoutMs" | "adminRequestTimeoutMs" | "persistedQueries" | "trustedDocuments"
+  >;
 }
 
 export async function startServer(opts: StartOptions): Promise<Gateway> {
@@ -50,5 +66,6 @@ export async function startServer(opts: StartOptions): Promise<Gateway> {
     development: opts.development ?? true,
     eventRetentionDays: opts.eventRetentionDays,
     wsKeepAliveMs: opts.wsKeepAliveMs,
+    ...opts.guard,
   });
 }

@@ -31,9 +31,11 @@ export interface Context {
   clock: Clock;
   app: AppServices;
   requestId: string;
+  /** The caller's address (rate limits); set for HTTP requests and WebSocket operations. */
+  clientIp?: string;
 }
 
-export function createContext(app: AppServices, viewer: Viewer, requestId: string): Context {
+export function createContext(app: AppServices, viewer: Viewer, requestId: string, clientIp?: string): Context {
   const db = app.database.db;
-  return { viewer, db, loaders: createLoaders(db, viewer), clock: app.clock, app, requestId };
+  return { viewer, db, loaders: createLoaders(db, viewer), clock: app.clock, app, requestId, clientIp };
 }
