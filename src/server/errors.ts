@@ -78,6 +78,9 @@ const PASS_THROUGH = new Set([
   "BAD_REQUEST",
 ]);
 
+/** Apollo's own refusals of a request that carry no code (APQ): answered as BAD_REQUEST. */
+const APOLLO_BAD_REQUESTS = new Set(["provided sha does not match query", "Unsupported persisted query version"]);
+
 type Reporter = (error: unknown) => void;
 let reportUnexpected: Reporter = () => {};
 /** Where masked errors are logged (the server sets its logger here). */
@@ -144,7 +147,11 @@ function namedAt(error: unknown, match: (node: ArgumentNode | ObjectFieldNode) =
 /** Apollo `formatError`: keep known codes, turn scalar errors into BAD_USER_INPUT, mask the rest. */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const inputErr = findInputValueError(error);
-  const code = formatted.extensions?.code as string | undefined;
+  let code = formatted.extensions?.code as string | undefined;
+  if ((!code || code === "INTERNAL_SERVER_ERROR") && APOLLO_BAD_REQUESTS.has(formatted.message)) {
+    code = "BAD_REQUEST";
+    formatted = { ...formatted, extensions: { ...formatted.extensions, code } };
+  }
   if (inputErr) {
     const field = inputErr.field ?? inputFieldOf(error, formatted.message);
     return {
