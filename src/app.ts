@@ -20,7 +20,8 @@ export interface OpenDatabaseOptions {
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   if (opts.databaseUrl && opts.statementTimeoutMs) {
     // Migrations (an index on a big table) may take longer than any request should: their own connection.
-    const migrator = await connect({ databaseUrl: opts.databaseUrl, poolMax: 1 });
+    // Two connections: migrate() holds one for its advisory lock while the migrator uses the other.
+    const migrator = await connect({ databaseUrl: opts.databaseUrl, poolMax: 2 });
     try {
       await migrate(migrator);
     } finally {
