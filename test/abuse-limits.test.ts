@@ -133,6 +133,11 @@ describe("the same limits over WebSocket", () => {
     }
   });
 
+  it("a message over 1 MB closes the socket (1009) before anything is parsed", async () => {
+    const r = await wsOnce(await gatewayWsUrl(), { query: "{ me { role } }", variables: { pad: "x".repeat(1_100_000) } });
+    expect(r.closed).toBe(1009);
+  });
+
   it("a syntax or validation error is answered as an error (the socket stays usable)", async () => {
     const url = await gatewayWsUrl();
     expect((await wsOnce(url, { query: "{ me { " })).errors![0]!.extensions!.code).toBe("GRAPHQL_PARSE_FAILED");

@@ -57,6 +57,8 @@ const tooComplex = (message: string, extra: Record<string, unknown>) =>
  * key in one selection set (`id id id`), in the whole document (fragments included).
  */
 export function countAliases(document: DocumentNode): number {
+  const known = aliasCounts.get(document);
+  if (known !== undefined) return known;
   let n = 0;
   visit(document, {
     SelectionSet(set) {
@@ -69,12 +71,23 @@ export function countAliases(document: DocumentNode): number {
       }
     },
   });
+  aliasCounts.set(document, n);
   return n;
 }
 
+// Apollo hands out the same DocumentNode for a query text it has seen (its document store):
+// per-document answers are worked out once.
+const aliasCounts = new WeakMap<DocumentNode, number>();
+const introspecting = new WeakMap<DocumentNode, boolean>();
+
 /** True when the document asks for `__schema` or `__type` anywhere (fragments too); `__typename` is fine. */
 export function introspects(schema: GraphQLSchema, document: DocumentNode): boolean {
-  return validate(schema, document, [NoSchemaIntrospectionCustomRule]).length > 0;
+  let yes = introspecting.get(document);
+  if (yes === undefined) {
+    yes = validate(schema, document, [NoSchemaIntrospectionCustomRule]).length > 0;
+    introspecting.set(document, yes);
+  }
+  return yes;
 }
 
 export interface OperationGuardOptions {
