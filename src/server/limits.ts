@@ -121,8 +121,13 @@ export interface WsPayload extends RequestDocumentRef {
   extensions?: Record<string, unknown> | null;
 }
 
+/** Recent query texts that passed the pre-check (the same queries come again and again): not parsed twice. */
+const PASSED_TEXTS = 1000;
+const PASSED_TEXT_MAX = 4096;
+
 export class OperationGuard {
   readonly limits: QueryLimits;
+  private readonly passed = new Set<string>();
 
   constructor(private readonly opts: OperationGuardOptions) {
     this.limits = { ...DEFAULT_QUERY_LIMITS, ...opts.limits };
@@ -147,6 +152,7 @@ export class OperationGuard {
    * undefined (a syntax error is left to Apollo, which reports it with its location).
    */
   precheck(source: string): DomainError | undefined {
+    if (this.passed.has(source)) return undefined;
     try {
       this.checkSource(source);
       let document: DocumentNode;
@@ -156,6 +162,10 @@ export class OperationGuard {
         return undefined;
       }
       this.checkDocument(document);
+      if (source.length <= PASSED_TEXT_MAX) {
+        if (this.passed.size >= PASSED_TEXTS) this.passed.delete(this.passed.values().next().value!);
+        this.passed.add(source);
+      }
       return undefined;
     } catch (err) {
       if (err instanceof DomainError) return err;
