@@ -10,6 +10,7 @@ import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { customers, loginAttempts } from "../src/db/schema.js";
+import { clientIpOf } from "../src/server/rate-limit.js";
 import { startExtraGateway, wsOnce, type ExtraGateway } from "./support/gateways.js";
 import { LOGIN, REGISTER, registration } from "./support/registration.js";
 import { adminToken, codeOf, tokenFor, world } from "./support/world.js";
@@ -126,6 +127,15 @@ for (const store of ["memory", "database"] as const) {
 }
 
 describe("client address", () => {
+  it("takes the address the outermost trusted proxy saw", () => {
+    const req = (xff?: string) => ({ headers: { "x-forwarded-for": xff }, socket: { remoteAddress: "10.0.0.9" } });
+    expect(clientIpOf(req("1.1.1.1, 2.2.2.2"), 0)).toBe("10.0.0.9");
+    expect(clientIpOf(req("1.1.1.1, 2.2.2.2"), 1)).toBe("2.2.2.2");
+    expect(clientIpOf(req("spoofed, 1.1.1.1, 2.2.2.2"), 2)).toBe("1.1.1.1");
+    expect(clientIpOf(req("1.1.1.1"), 3)).toBe("1.1.1.1");
+    expect(clientIpOf(req(undefined), 1)).toBe("10.0.0.9");
+  });
+
   it("without a trusted proxy, X-Forwarded-For is ignored (spoofing it does not reset the limit)", async () => {
     let now = T0;
     const gw = await startExtraGateway({ authRateLimit: { perWindow: 1, now: () => now, store: "memory" } });
