@@ -5,20 +5,32 @@ import { connect, type Database } from "./db/client.js";
 import { migrate } from "./db/migrate.js";
 import { ensureProducts } from "./features/products/products.repo.js";
 import type { Clock } from "./server/context.js";
-import { startGateway, type Gateway } from "./server/http.js";
+import { startGateway, type Gateway, type GatewayOptions } from "./server/http.js";
 import { createLogger, type Logger } from "./server/logger.js";
 
 export interface OpenDatabaseOptions {
   databaseUrl?: string;
   dataDir?: string;
   poolMax?: number;
+  /** PostgreSQL `statement_timeout` of the pool (not of the migrations); 0/unset = none. */
+  statementTimeoutMs?: number;
 }
 
 /** Connect, apply migrations and make sure the products exist. */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  if (opts.databaseUrl && opts.statementTimeoutMs) {
+    // Migrations (an index on a big table) may take longer than any request should: their own connection.
+    // Two connections: migrate() holds one for its advisory lock while the migrator uses the other.
+    const migrator = await connect({ databaseUrl: opts.databaseUrl, poolMax: 2 });
+    try {
+      await migrate(migrator);
+    } finally {
+      await migrator.close();
+    }
+  }
   const database = await connect(opts);
   try {
-    await migrate(database);
+    if (!(opts.databaseUrl && opts.statementTimeoutMs)) await migrate(database);
     await ensureProducts(database.db);
   } catch (err) {
     await database.close();
@@ -38,6 +50,11 @@ export interface StartOptions {
   eventRetentionDays?: number;
   wsKeepAliveMs?: number;
   compileReads?: boolean;
+  /** Abuse limits, rate limit, timeouts, persisted operations (see GatewayOptions). */
+  guard?: Pick<
+    GatewayOptions,
+    "limits" | "authRateLimit" | "trustProxyHops" | "requestTimeoutMs" | "adminRequestTimeoutMs" | "persistedQueries" | "trustedDocuments"
+  >;
 }
 
 export async function startServer(opts: StartOptions): Promise<Gateway> {
@@ -52,5 +69,6 @@ export async function startServer(opts: StartOptions): Promise<Gateway> {
     eventRetentionDays: opts.eventRetentionDays,
     wsKeepAliveMs: opts.wsKeepAliveMs,
     compileReads: opts.compileReads,
+    ...opts.guard,
   });
 }

@@ -27,6 +27,24 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   /** Answer known read shapes with one compiled SQL statement (false: resolvers only). */
   compiledReads: boolean;
+  /** Abuse limits of every operation, HTTP and WebSocket (src/server/limits.ts). */
+  maxQueryLength: number;
+  maxQueryTokens: number;
+  maxQueryAliases: number;
+  /** HTTP execution deadline for everyone but ADMIN, and for ADMIN (daily update, big reads). */
+  requestTimeoutMs: number;
+  adminRequestTimeoutMs: number;
+  /** PostgreSQL `statement_timeout` of the gateway's pool (0 = none). */
+  dbStatementTimeoutMs: number;
+  /** `login` and `registerCustomer` calls per client IP address per minute (0 = no limit). */
+  authRateLimitPerMinute: number;
+  /** Reverse proxies in front of the gateway whose X-Forwarded-For is trusted (0 = none). */
+  trustProxyHops: number;
+  /** Automatic persisted queries (Apollo APQ), cached in the database. */
+  persistedQueries: boolean;
+  persistedQueryTtlSeconds: number;
+  /** Path of a trusted-documents manifest ({"<sha256>": "<document>"}); set: only those for non-ADMIN. */
+  trustedDocuments: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -72,6 +90,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError("DATABASE_URL must start with postgres:// or postgresql://");
   }
+  if (env.TRUSTED_DOCUMENTS && !existsSync(env.TRUSTED_DOCUMENTS)) {
+    throw new ConfigError(`TRUSTED_DOCUMENTS: no such file "${env.TRUSTED_DOCUMENTS}"`);
+  }
   return {
     nodeEnv,
     databaseUrl,
@@ -87,8 +108,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dailyUpdateIntervalMinutes: intVar(env, "DAILY_UPDATE_INTERVAL_MINUTES", 0, 0, 7 * 24 * 60),
     logLevel,
     compiledReads: boolVar(env, "COMPILED_READS", true),
+    maxQueryLength: intVar(env, "MAX_QUERY_LENGTH", 50_000, 100, MAX_BODY_CHARS),
+    maxQueryTokens: intVar(env, "MAX_QUERY_TOKENS", 5_000, 100, 1_000_000),
+    maxQueryAliases: intVar(env, "MAX_QUERY_ALIASES", 30, 0, 10_000),
+    requestTimeoutMs: intVar(env, "REQUEST_TIMEOUT_MS", 30_000, 100, 3_600_000),
+    adminRequestTimeoutMs: intVar(env, "ADMIN_REQUEST_TIMEOUT_MS", 600_000, 100, 24 * 3_600_000),
+    dbStatementTimeoutMs: intVar(env, "DB_STATEMENT_TIMEOUT_MS", 60_000, 0, 24 * 3_600_000),
+    authRateLimitPerMinute: intVar(env, "AUTH_RATE_LIMIT_PER_MINUTE", 30, 0, 1_000_000),
+    trustProxyHops: intVar(env, "TRUST_PROXY_HOPS", 0, 0, 10),
+    persistedQueries: boolVar(env, "PERSISTED_QUERIES", true),
+    persistedQueryTtlSeconds: intVar(env, "PERSISTED_QUERY_TTL_SECONDS", 7 * 86_400, 60, 365 * 86_400),
+    trustedDocuments: env.TRUSTED_DOCUMENTS || undefined,
   };
 }
+
+/** The request-body cap (1 MB): no query can be longer. */
+const MAX_BODY_CHARS = 1_000_000;
 
 /** Where a development run keeps its generated JWT secret (so tokens survive restarts). */
 export function developmentSecretPath(dataDir: string): string {

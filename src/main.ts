@@ -6,6 +6,7 @@ import { mintToken, tokenKey } from "./auth/tokens.js";
 import { startDailyUpdateTimer } from "./features/loans/daily-update-timer.js";
 import { createLogger } from "./server/logger.js";
 import { isEmpty, seedPortfolio } from "./demo/seed.js";
+import { TrustedDocuments } from "./server/persisted.js";
 
 /** Size of the demo portfolio made on an empty database. */
 const DEMO_CUSTOMERS = 150;
@@ -26,7 +27,20 @@ async function main() {
     database: config.databaseUrl ? "postgres" : `pglite:${config.dataDir}`,
     env: config.nodeEnv,
   });
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax });
+  let trustedDocuments: TrustedDocuments | undefined;
+  try {
+    trustedDocuments = config.trustedDocuments ? TrustedDocuments.load(config.trustedDocuments) : undefined;
+  } catch (err) {
+    console.error(`Configuration error: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  if (trustedDocuments) logger.info("trusted documents only (non-ADMIN)", { documents: trustedDocuments.size });
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolMax: config.dbPoolMax,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+  });
   const gateway = await startServer({
     database,
     jwtSecret: config.jwtSecret,
@@ -37,6 +51,15 @@ async function main() {
     eventRetentionDays: config.eventRetentionDays,
     wsKeepAliveMs: config.wsKeepAliveMs,
     compileReads: config.compiledReads,
+    guard: {
+      limits: { maxLength: config.maxQueryLength, maxTokens: config.maxQueryTokens, maxAliases: config.maxQueryAliases },
+      authRateLimit: { perWindow: config.authRateLimitPerMinute },
+      trustProxyHops: config.trustProxyHops,
+      requestTimeoutMs: config.requestTimeoutMs,
+      adminRequestTimeoutMs: config.adminRequestTimeoutMs,
+      persistedQueries: config.persistedQueries ? { ttlSeconds: config.persistedQueryTtlSeconds } : false,
+      trustedDocuments,
+    },
   });
   logger.info("listening", { url: `${gateway.url}/graphql` });
 

@@ -84,6 +84,8 @@ export interface ConnectOptions {
   /** PGlite directory; "memory://" (or undefined) keeps it in memory. */
   dataDir?: string;
   poolMax?: number;
+  /** PostgreSQL only: `statement_timeout` of every pooled connection (0/unset = none). */
+  statementTimeoutMs?: number;
 }
 
 export async function connect(opts: ConnectOptions): Promise<Database> {
@@ -99,7 +101,11 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
       connect_timeout: CONNECT_TIMEOUT_S,
       backoff: reconnectBackoff,
       // bigint columns come back as strings from postgres.js; drizzle maps them to BigInt.
-      connection: { application_name: "julo-gateway", TimeZone: "UTC" },
+      connection: {
+        application_name: "julo-gateway",
+        TimeZone: "UTC",
+        ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
+      },
     });
     prepareDrizzleStatements();
     const db = drizzlePostgres(pg, { schema, logger }) as unknown as Db;

@@ -334,6 +334,33 @@ export const dailyUpdateRuns = pgTable("daily_update_runs", {
   ranAt: ts("ran_at").notNull().defaultNow(),
 });
 
+/**
+ * Fixed-window counters of the per-client-IP limits on `login` and `registerCustomer`
+ * (src/server/rate-limit.ts): one row per key, bumped by one upsert, shared by every instance.
+ */
+export const rateLimitCounters = pgTable(
+  "rate_limit_counters",
+  {
+    key: text("key").primaryKey(),
+    windowStart: ts("window_start").notNull(),
+    hits: integer("hits").notNull(),
+  },
+  (t) => [index("rate_limit_counters_window_start_idx").on(t.windowStart)],
+);
+
+/** Automatic persisted queries (Apollo APQ cache, src/server/persisted.ts), shared by every instance. */
+export const persistedQueries = pgTable(
+  "persisted_queries",
+  {
+    key: text("key").primaryKey(),
+    document: text("document").notNull(),
+    /** Null: kept until deleted. */
+    expiresAt: ts("expires_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("persisted_queries_expires_at_idx").on(t.expiresAt)],
+);
+
 export type PartnerRow = typeof partners.$inferSelect;
 export type CustomerRow = typeof customers.$inferSelect;
 export type LoanProductRow = typeof loanProducts.$inferSelect;

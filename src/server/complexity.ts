@@ -43,6 +43,11 @@ const DEFAULT_PAGE = 20;
 export interface Complexity {
   cost: number;
   depth: number;
+  /**
+   * The walk stopped after `budget` selections (fragments spread into fragments can expand a
+   * short document exponentially): the operation is too big whatever its real cost.
+   */
+  truncated?: boolean;
 }
 
 function pageSizeOf(node: FieldNode, field: GraphQLField<unknown, unknown>, variables: Record<string, unknown>): number {
@@ -61,6 +66,7 @@ export function measureOperation(
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Record<string, unknown> = {},
+  budget: number = DEFAULT_LIMITS.maxCost,
 ): Complexity {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
@@ -68,10 +74,12 @@ export function measureOperation(
   if (!root) return { cost: 0, depth: 0 };
   let cost = 0;
   let depth = 0;
+  let visits = 0;
 
   const walk = (set: SelectionSetNode, parent: GraphQLNamedType, times: number, level: number, pageSize: number, seen: Set<string>) => {
     depth = Math.max(depth, level);
     for (const sel of set.selections) {
+      if (++visits > budget) return;
       if (sel.kind === Kind.INLINE_FRAGMENT) {
         const t = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : parent;
         walk(sel.selectionSet, t ?? parent, times, level, pageSize, seen);
@@ -98,7 +106,7 @@ export function measureOperation(
     }
   };
   walk(operation.selectionSet, root, 1, 0, DEFAULT_PAGE, new Set());
-  return { cost, depth };
+  return visits > budget ? { cost, depth, truncated: true } : { cost, depth };
 }
 
 /** Refuses an operation over the limits (QUERY_TOO_COMPLEX, HTTP 400) before it runs. */
@@ -109,7 +117,13 @@ export function checkComplexity(
   variables: Record<string, unknown> | undefined,
   limits: ComplexityLimits = DEFAULT_LIMITS,
 ): Complexity {
-  const c = measureOperation(schema, document, operation, variables ?? {});
+  const c = measureOperation(schema, document, operation, variables ?? {}, limits.maxCost);
+  if (c.truncated) {
+    throw new DomainError("QUERY_TOO_COMPLEX", `Query expands (through its fragments) to more than ${limits.maxCost} selections`, {
+      maxCost: limits.maxCost,
+      http: { status: 400 },
+    });
+  }
   if (c.depth > limits.maxDepth) {
     throw new DomainError("QUERY_TOO_COMPLEX", `Query is nested ${c.depth} levels deep; the limit is ${limits.maxDepth}`, {
       depth: c.depth,

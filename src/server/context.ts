@@ -34,6 +34,8 @@ export interface Context {
   requestId: string;
   /** HTTP requests only: where a compiled read leaves its response body. */
   compiled?: CompiledSlot;
+  /** The caller's address (rate limits); set for HTTP requests and WebSocket operations. */
+  clientIp?: string;
 }
 
 /**
@@ -51,6 +53,7 @@ class RequestContext implements Context {
     readonly app: AppServices,
     readonly viewer: Viewer,
     readonly requestId: string,
+    readonly clientIp?: string,
   ) {
     this.db = app.database.db;
     this.clock = app.clock;
@@ -66,6 +69,6 @@ class RequestContext implements Context {
   }
 }
 
-export function createContext(app: AppServices, viewer: Viewer, requestId: string): Context {
-  return new RequestContext(app, viewer, requestId);
+export function createContext(app: AppServices, viewer: Viewer, requestId: string, clientIp?: string): Context {
+  return new RequestContext(app, viewer, requestId, clientIp);
 }

@@ -14,6 +14,10 @@ export type ErrorCode =
   | "INVALID_STATE"
   | "IDEMPOTENCY_CONFLICT"
   | "QUERY_TOO_COMPLEX"
+  | "RATE_LIMITED"
+  | "PERSISTED_QUERY_NOT_ALLOWED"
+  | "PERSISTED_QUERY_NOT_FOUND"
+  | "REQUEST_TIMEOUT"
   | "NOT_IMPLEMENTED"
   | "SERVICE_UNAVAILABLE"
   | "INTERNAL_SERVER_ERROR";
@@ -64,6 +68,9 @@ const PASS_THROUGH = new Set([
   "INVALID_STATE",
   "IDEMPOTENCY_CONFLICT",
   "QUERY_TOO_COMPLEX",
+  "RATE_LIMITED",
+  "PERSISTED_QUERY_NOT_ALLOWED",
+  "REQUEST_TIMEOUT",
   "NOT_IMPLEMENTED",
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",
@@ -72,6 +79,9 @@ const PASS_THROUGH = new Set([
   "OPERATION_RESOLUTION_FAILURE",
   "BAD_REQUEST",
 ]);
+
+/** Apollo's own refusals of a request that carry no code (APQ): answered as BAD_REQUEST. */
+const APOLLO_BAD_REQUESTS = new Set(["provided sha does not match query", "Unsupported persisted query version"]);
 
 type Reporter = (error: unknown) => void;
 let reportUnexpected: Reporter = () => {};
@@ -146,7 +156,11 @@ function namedAt(error: unknown, match: (node: ArgumentNode | ObjectFieldNode) =
 /** Apollo `formatError`: keep known codes, turn scalar errors into BAD_USER_INPUT, mask the rest. */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const inputErr = findInputValueError(error);
-  const code = formatted.extensions?.code as string | undefined;
+  let code = formatted.extensions?.code as string | undefined;
+  if ((!code || code === "INTERNAL_SERVER_ERROR") && APOLLO_BAD_REQUESTS.has(formatted.message)) {
+    code = "BAD_REQUEST";
+    formatted = { ...formatted, extensions: { ...formatted.extensions, code } };
+  }
   if (inputErr) {
     const field = inputErr.field ?? inputFieldOf(error, formatted.message);
     return {

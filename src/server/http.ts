@@ -13,14 +13,16 @@ import { WebSocketServer } from "ws";
 import { tokenKey, viewerFromAuthorization } from "../auth/tokens.js";
 import type { Database } from "../db/client.js";
 import { setCursorSecret } from "../shared/connections.js";
-import { checkComplexity, complexityPlugin } from "./complexity.js";
 import { compiledReadsPlugin, type CompiledSlot } from "./compiler/plugin.js";
 import { createContext, type AppServices, type Clock, type Context } from "./context.js";
-import { DomainError, formatError, setUnexpectedErrorReporter } from "./errors.js";
+import { formatError, setUnexpectedErrorReporter } from "./errors.js";
+import { OperationGuard, type QueryLimits } from "./limits.js";
 import type { Logger } from "./logger.js";
+import { DatabaseKeyValueCache, rewriteTrustedRequest, type TrustedDocuments } from "./persisted.js";
+import { AuthRateLimiter, clientIpOf, DatabaseRateLimitStore, MemoryRateLimitStore } from "./rate-limit.js";
 import { buildGatewaySchema } from "./schema.js";
 import { checkInputText, inputTextPlugin } from "./input-text.js";
-import { checkSubscribeMessage, formatSubscriptionResult } from "./ws-operations.js";
+import { checkResolvedSubscribe, formatSubscriptionResult } from "./ws-operations.js";
 import { GraphQLError } from "graphql";
 import { staticRoutes } from "./static.js";
 import { EventBus } from "../events/bus.js";
@@ -45,6 +47,22 @@ export interface GatewayOptions {
   compileReads?: boolean;
   /** Optional extra HTTP routes (e.g. the playground's static files); return true when handled. */
   extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+  /** Abuse limits of every operation (limits.ts); unset ones keep DEFAULT_QUERY_LIMITS. */
+  limits?: Partial<QueryLimits>;
+  /**
+   * Per-client-IP limit on login and registerCustomer (rate-limit.ts): calls per window
+   * (default 30 a minute; 0 = off). `store` defaults to the database with PostgreSQL, memory on PGlite.
+   */
+  authRateLimit?: { perWindow: number; windowMs?: number; now?: () => number; store?: "memory" | "database" };
+  /** Reverse proxies whose X-Forwarded-For is trusted for the client IP (default 0). */
+  trustProxyHops?: number;
+  /** HTTP execution deadline (default 30 s; ADMIN: 10 min). */
+  requestTimeoutMs?: number;
+  adminRequestTimeoutMs?: number;
+  /** Automatic persisted queries (default on, entries kept 7 days); false turns them off. */
+  persistedQueries?: false | { ttlSeconds?: number };
+  /** Trusted-documents mode: non-ADMIN callers may run only these documents. */
+  trustedDocuments?: TrustedDocuments;
 }
 
 export interface Gateway {
@@ -96,8 +114,52 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function errorBody(code: string, message: string) {
-  return { errors: [{ message, extensions: { code } }] };
+function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
+  return { errors: [{ message, extensions: { code, ...extra } }] };
+}
+
+/** The document text of a POST body or GET query string, if it carries one. */
+function queryTextOf(body: unknown, search: string): string | undefined {
+  const q = body && typeof body === "object" ? (body as { query?: unknown }).query : new URLSearchParams(search).get("query");
+  return typeof q === "string" ? q : undefined;
+}
+
+/**
+ * The HTTP execution deadline: `requestTimeoutMs` from the start, or `adminRequestTimeoutMs`
+ * once the caller is known to be ADMIN (the daily update and large reads take longer).
+ */
+function executionDeadline(opts: GatewayOptions) {
+  const normal = opts.requestTimeoutMs ?? 30_000;
+  const admin = opts.adminRequestTimeoutMs ?? 600_000;
+  const started = Date.now();
+  let ms = normal;
+  let timer: NodeJS.Timeout | undefined;
+  let expire: (() => void) | undefined;
+  const arm = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => expire?.(), Math.max(0, started + ms - Date.now()));
+  };
+  return {
+    get ms() {
+      return ms;
+    },
+    forViewer(role: string) {
+      if (role === "ADMIN" && admin !== ms) {
+        ms = admin;
+        if (expire) arm();
+      }
+    },
+    /** The result, or undefined when the deadline passed first. */
+    async race<T>(work: Promise<T>): Promise<T | undefined> {
+      const expired = new Promise<undefined>((resolve) => (expire = () => resolve(undefined)));
+      arm();
+      try {
+        return await Promise.race([work, expired]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -120,7 +182,24 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       (err) => logger.warn("status event pruning failed", { error: err }),
     );
   void prune();
-  const pruneTimer = setInterval(prune, 3_600_000);
+  const apqCache = opts.persistedQueries === false ? undefined : new DatabaseKeyValueCache(database);
+  const apqTtlSeconds = (opts.persistedQueries || undefined)?.ttlSeconds ?? 7 * 86_400;
+  const rateStore = (opts.authRateLimit?.store ?? (database.kind === "postgres" ? "database" : "memory")) === "database"
+    ? new DatabaseRateLimitStore(database)
+    : new MemoryRateLimitStore();
+  const rateLimiter = new AuthRateLimiter({ perWindow: 30, ...opts.authRateLimit, store: rateStore });
+  const guard = new OperationGuard({
+    schema,
+    limits: opts.limits,
+    development: opts.development,
+    rateLimiter,
+    trusted: opts.trustedDocuments,
+    apqCache,
+    apqTtlSeconds,
+  });
+  const pruneLimits = () =>
+    Promise.all([rateLimiter.prune(), apqCache?.prune()]).catch((err) => logger.warn("limits pruning failed", { error: err }));
+  const pruneTimer = setInterval(() => void prune().then(pruneLimits), 3_600_000);
   pruneTimer.unref();
   setUnexpectedErrorReporter(
     (err) => logger.error("unexpected error", { error: err }),
@@ -131,7 +210,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const apollo = new ApolloServer<Context>({
     schema,
     formatError,
+    // Open here; limits.ts refuses __schema/__type to non-ADMIN callers in production.
     introspection: true,
+    // No "Did you mean …?" field suggestions in production errors.
+    hideSchemaDetailsFromClientErrors: !opts.development,
+    parseOptions: guard.parseOptions,
+    persistedQueries: apqCache ? { cache: apqCache, ttl: apqTtlSeconds } : false,
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
     // main.ts owns SIGTERM: Apollo's own handler would stop it behind our back and re-kill.
@@ -140,31 +224,25 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginLandingPageDisabled(),
-      complexityPlugin(),
+      // Length, trusted documents, aliases, depth/cost, introspection, rate limit (limits.ts).
+      guard.plugin(),
       inputTextPlugin(),
-      ...(opts.compileReads === false ? [] : [compiledReadsPlugin(logger)]),
       {
-        async requestDidStart({ contextValue }) {
+        async requestDidStart() {
           return {
-            async didResolveOperation({ document, operation }) {
+            async didResolveOperation({ operation }) {
               // Subscriptions run over graphql-ws only: over HTTP the root field would resolve to null.
               if (operation?.operation === "subscription") {
                 throw new GraphQLError("Subscriptions are served over WebSocket (graphql-ws) on this path, not over HTTP", {
                   extensions: { code: "BAD_REQUEST", http: { status: 400 } },
                 });
               }
-              // Introspection: open in development, ADMIN only in production.
-              if (opts.development || contextValue.viewer.role === "ADMIN") return;
-              const introspects = document.definitions.some(
-                (d) =>
-                  d.kind === "OperationDefinition" &&
-                  d.selectionSet.selections.some((s) => s.kind === "Field" && (s.name.value === "__schema" || s.name.value === "__type")),
-              );
-              if (introspects) throw new DomainError("FORBIDDEN", "Introspection is available to ADMIN only", { http: { status: 403 } });
             },
           };
         },
       },
+      // Last: answers compilable reads once every check above has passed (compiler/plugin.ts).
+      ...(opts.compileReads === false ? [] : [compiledReadsPlugin(logger)]),
     ],
   });
   await apollo.start();
@@ -196,22 +274,46 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       }
       if (Array.isArray(body)) throw new HttpError(400, "Batched operations are not supported");
     }
+    // Trusted documents named by hash (documentId, or an APQ hash) get their text from the manifest.
+    const named = rewriteTrustedRequest(opts.trustedDocuments, method, body, url.search);
+    if (!named) {
+      sendJson(res, 400, errorBody("PERSISTED_QUERY_NOT_FOUND", "No trusted document has this documentId"));
+      return;
+    }
     const headers = new HeaderMap();
     for (const [k, v] of Object.entries(req.headers)) {
       if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
     }
-    const httpGraphQLRequest: HTTPGraphQLRequest = { method, headers, search: url.search, body };
+    const text = queryTextOf(named.body, named.search);
+    const refused = text === undefined ? undefined : guard.precheck(text);
+    if (refused) {
+      const { http: _h, ...extensions } = refused.extensions;
+      sendJson(res, 400, { errors: [{ message: refused.message, extensions }] });
+      return;
+    }
+    const httpGraphQLRequest: HTTPGraphQLRequest = { method, headers, search: named.search, body: named.body };
     const started = Date.now();
+    const clientIp = clientIpOf(req, opts.trustProxyHops);
+    const deadline = executionDeadline(opts);
     const compiled: CompiledSlot = {};
-    const result = await apollo.executeHTTPGraphQLRequest({
+    const execution = apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
       context: async () => {
         const viewer = await viewerFromAuthorization(key, req.headers.authorization);
-        const ctx = createContext(app, viewer, requestId);
+        deadline.forViewer(viewer.role);
+        const ctx = createContext(app, viewer, requestId, clientIp);
         ctx.compiled = compiled;
         return ctx;
       },
     });
+    const result = await deadline.race(execution);
+    if (!result) {
+      // The operation goes on in the background (a mutation may still commit); the caller gets 504.
+      execution.catch(() => {});
+      logger.warn("graphql request timed out", { requestId, ms: Date.now() - started });
+      sendJson(res, 504, errorBody("REQUEST_TIMEOUT", `The request took longer than ${deadline.ms} ms`, { timeoutMs: deadline.ms }));
+      return;
+    }
     for (const [k, v] of result.headers) res.setHeader(k, v);
     res.statusCode = result.status ?? 200;
     if (result.body.kind === "complete") {
@@ -298,14 +400,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           return false; // closes with 4403 Forbidden
         }
       },
-      context: (ctx) => createContext(app, ctx.extra.viewer ?? { role: "ANONYMOUS" }, randomUUID()),
-      // Parse, validation and variable errors with their codes, and the same cost/depth limits and
-      // input checks as HTTP, before anything runs.
-      onSubscribe: (_ctx, _id, payload) =>
-        checkSubscribeMessage(schema, payload, (document, operation, variables) => {
-          checkComplexity(schema, document, operation, variables);
-          checkInputText(document, operation, variables);
-        }),
+      context: (ctx) =>
+        createContext(app, ctx.extra.viewer ?? { role: "ANONYMOUS" }, randomUUID(), clientIpOf(ctx.extra.request, opts.trustProxyHops)),
+      // The same limits as HTTP (and graphql's validation) before anything runs (limits.ts), then
+      // variables coerced with their codes and the input checks (ws-operations.ts, input-text.ts).
+      onSubscribe: async (ctx, _id, payload) => {
+        const viewer = ctx.extra.viewer ?? { role: "ANONYMOUS" as const };
+        const prepared = await guard.prepareWsOperation(payload, viewer, clientIpOf(ctx.extra.request, opts.trustProxyHops));
+        if (Array.isArray(prepared)) return prepared;
+        const refused = checkResolvedSubscribe(schema, prepared.document, prepared.operation, payload.variables ?? {}, checkInputText);
+        if (refused) return refused;
+        return { schema, document: prepared.document, operationName: payload.operationName, variableValues: payload.variables };
+      },
       onNext: (_ctx, _id, _payload, _args, result) => formatSubscriptionResult(result),
       onError: (_ctx, _id, _payload, errors) => {
         return errors.map((e) => {

@@ -1,16 +1,13 @@
 /**
  * graphql-ws operations get the same error codes as HTTP ones (RULES §10): before anything runs,
- * a subscribe message is parsed (GRAPHQL_PARSE_FAILED), validated (GRAPHQL_VALIDATION_FAILED),
- * its operation picked (OPERATION_RESOLUTION_FAILURE), its variables coerced (BAD_USER_INPUT) and
- * its inputs checked; results sent afterwards go through the same `formatError` as HTTP (no
+ * a subscribe message is parsed (GRAPHQL_PARSE_FAILED), validated (GRAPHQL_VALIDATION_FAILED)
+ * and limited (limits.ts), its operation picked (OPERATION_RESOLUTION_FAILURE), its variables
+ * coerced (BAD_USER_INPUT) and its inputs checked (here); results sent afterwards go through the same `formatError` as HTTP (no
  * unexpected error's text reaches a subscriber).
  */
 import {
-  getOperationAST,
   getVariableValues,
   GraphQLError,
-  parse,
-  validate,
   type DocumentNode,
   type ExecutionResult,
   type FormattedExecutionResult,
@@ -18,12 +15,6 @@ import {
   type OperationDefinitionNode,
 } from "graphql";
 import { DomainError, formatError } from "./errors.js";
-
-export interface SubscribePayload {
-  query: string;
-  operationName?: string | null;
-  variables?: Record<string, unknown> | null;
-}
 
 /** A copy of a graphql-js error carrying `code` (and keeping its source, for `extensions.field`). */
 function withCode(err: GraphQLError, code: string): GraphQLError {
@@ -37,31 +28,25 @@ function withCode(err: GraphQLError, code: string): GraphQLError {
   });
 }
 
+/** OPERATION_RESOLUTION_FAILURE, worded as Apollo words it over HTTP. */
+export function operationResolutionFailure(operationName: string | null | undefined): GraphQLError {
+  const message = operationName ? `Unknown operation named "${operationName}".` : "Must provide operation name if query contains multiple operations.";
+  return new GraphQLError(message, { extensions: { code: "OPERATION_RESOLUTION_FAILURE" } });
+}
+
 /**
- * Errors to answer a subscribe message with, or undefined when it may run. `check` runs the
- * gateway's own pre-execution checks (cost/depth limits, input text) on the resolved operation
- * and throws a DomainError to refuse it.
+ * Errors to answer a subscribe message with, or undefined when it may run: after parsing,
+ * validation and the limits (limits.ts prepareWsOperation), its variables are coerced
+ * (BAD_USER_INPUT) and `check` runs the gateway's own input checks, throwing a DomainError to
+ * refuse it.
  */
-export function checkSubscribeMessage(
+export function checkResolvedSubscribe(
   schema: GraphQLSchema,
-  payload: SubscribePayload,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
   check: (document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>) => void,
 ): readonly GraphQLError[] | undefined {
-  let document: DocumentNode;
-  try {
-    document = parse(payload.query);
-  } catch (err) {
-    if (err instanceof GraphQLError) return [withCode(err, "GRAPHQL_PARSE_FAILED")];
-    throw err;
-  }
-  const invalid = validate(schema, document);
-  if (invalid.length > 0) return invalid.map((e) => withCode(e, "GRAPHQL_VALIDATION_FAILED"));
-  const operation = getOperationAST(document, payload.operationName ?? undefined);
-  if (!operation) {
-    const message = payload.operationName ? `Unknown operation named "${payload.operationName}".` : "Must provide operation name if query contains multiple operations.";
-    return [new GraphQLError(message, { extensions: { code: "OPERATION_RESOLUTION_FAILURE" } })];
-  }
-  const variables = payload.variables ?? {};
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 50 });
   if (coerced.errors) return coerced.errors.map((e) => withCode(e, "BAD_USER_INPUT"));
   try {

@@ -83,6 +83,9 @@ async function createWorld(): Promise<World> {
     host: "127.0.0.1",
     port: 0,
     development: true,
+    // Every test registers its customers from 127.0.0.1: the per-IP limit is tested on its own
+    // gateway (test/abuse-rate-limit.test.ts).
+    authRateLimit: { perWindow: 1_000_000 },
   });
   return {
     database,
