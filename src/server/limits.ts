@@ -273,7 +273,18 @@ export class OperationGuard {
       this.checkDocument(document);
       const invalid = validate(this.opts.schema, document);
       if (invalid.length) {
-        return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }));
+        // Keeping the original error and source: a literal a scalar refused is BAD_USER_INPUT with
+        // its field once formatted (errors.ts), as over HTTP.
+        return invalid.map(
+          (e) =>
+            new GraphQLError(e.message, {
+              nodes: e.nodes,
+              source: e.source,
+              positions: e.positions,
+              originalError: e.originalError,
+              extensions: { ...e.extensions, code: "GRAPHQL_VALIDATION_FAILED" },
+            }),
+        );
       }
       const operation = getOperationAST(document, payload.operationName ?? undefined);
       if (!operation) return [operationResolutionFailure(payload.operationName)];
