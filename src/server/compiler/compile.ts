@@ -345,7 +345,7 @@ class Walk {
     return sql`rtrim(translate(replace(encode(convert_to(${payload} || '|' || ${tag}, 'UTF8'), 'base64'), chr(10), ''), '+/', '-_'), '=')`;
   }
 
-  root(parent: GraphQLObjectType, key: string, nodes: FieldNode[]): SQL {
+  root(parent: GraphQLObjectType, nodes: FieldNode[]): SQL {
     const name = nodes[0]!.name.value;
     if (nodes.some((x) => x.name.value !== name)) throw new NotCompilable("conflicting fields");
     if (name === "__typename") return literal("Query");
@@ -365,7 +365,6 @@ class Walk {
     }
     if (args.filter != null) throw new UseResolvers("filter");
     const { filter: _f, ...page } = args;
-    void key;
     return this.connection(spec, nodes, page, undefined, false);
   }
 
@@ -445,7 +444,7 @@ export function compileRequest(
     const w = new Walk(schema, fragments, coerced.coerced, role, viewer, build);
     const roots = collect(operation.selectionSet, queryType.name, fragments);
     const entries: [string, SQL][] = [];
-    for (const [key, nodes] of roots) entries.push([key, w.root(queryType, key, nodes)]);
+    for (const [key, nodes] of roots) entries.push([key, w.root(queryType, nodes)]);
     return { w, entries };
   };
 
@@ -474,14 +473,10 @@ export function compileRequest(
     return { statement, values: w.values };
   } catch (err) {
     if (err instanceof NotCompilable) {
-      if (process.env.DEBUG_COMPILER) console.error("not compilable:", err.message);
       plan.compilable = false;
       return null;
     }
-    if (err instanceof UseResolvers) {
-      if (process.env.DEBUG_COMPILER) console.error("resolvers:", err.message);
-      return null;
-    }
+    if (err instanceof UseResolvers) return null;
     throw err;
   }
 }
