@@ -65,7 +65,15 @@ async function main(): Promise<number> {
   const dbUrl = new URL(ADMIN_URL);
   dbUrl.pathname = `/${dbName}`;
   log(`database ${dbName}; ${SECONDS} s at concurrency ${CONCURRENCY}`);
-  const gw = await startGatewayProcess({ DATABASE_URL: dbUrl.toString(), NODE_ENV: "production", DB_POOL_MAX: "10" });
+  // Every simulated customer registers from 127.0.0.1: the per-IP limit on registerCustomer
+  // (30 a minute by default) would refuse most of them, so the soak raises it
+  // (SOAK_AUTH_RATE_LIMIT; test/abuse-rate-limit.test.ts covers the limit itself).
+  const gw = await startGatewayProcess({
+    DATABASE_URL: dbUrl.toString(),
+    NODE_ENV: "production",
+    DB_POOL_MAX: "10",
+    AUTH_RATE_LIMIT_PER_MINUTE: env.SOAK_AUTH_RATE_LIMIT ?? "1000000",
+  });
   const pid = gw.child.pid!;
   let exitCode: number | null = null;
   try {

@@ -87,9 +87,18 @@ type Reporter = (error: unknown) => void;
 let reportUnexpected: Reporter = () => {};
 let reportUnavailable: Reporter = () => {};
 /** Where masked errors are logged (the server sets its logger here); `unavailable` gets database-unreachable ones. */
-export function setUnexpectedErrorReporter(fn: Reporter, unavailable: Reporter = fn): void {
+/**
+ * Where unexpected errors are logged (the process's gateway sets it). Returns a function that
+ * puts the previous reporters back (a second gateway in the same process, as in tests, restores
+ * the first one's when it closes).
+ */
+export function setUnexpectedErrorReporter(fn: Reporter, unavailable: Reporter = fn): () => void {
+  const previous = [reportUnexpected, reportUnavailable] as const;
   reportUnexpected = fn;
   reportUnavailable = unavailable;
+  return () => {
+    if (reportUnexpected === fn) [reportUnexpected, reportUnavailable] = previous;
+  };
 }
 
 function findInputValueError(err: unknown): InputValueError | undefined {

@@ -201,7 +201,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     Promise.all([rateLimiter.prune(), apqCache?.prune()]).catch((err) => logger.warn("limits pruning failed", { error: err }));
   const pruneTimer = setInterval(() => void prune().then(pruneLimits), 3_600_000);
   pruneTimer.unref();
-  setUnexpectedErrorReporter(
+  const restoreErrorReporter = setUnexpectedErrorReporter(
     (err) => logger.error("unexpected error", { error: err }),
     (err) => logger.warn("database unavailable", { error: err }),
   );
@@ -455,6 +455,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       logger.debug("shutdown: http closed");
       await apollo.stop();
       logger.debug("shutdown: apollo stopped");
+      restoreErrorReporter();
     },
   };
 }
