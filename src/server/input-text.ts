@@ -44,13 +44,13 @@ function nulIn(value: unknown, key: string, depth = 0): string | undefined {
   return undefined;
 }
 
-/** Throws BAD_USER_INPUT (HTTP 400) when a string literal or variable of the request holds a NUL. */
-export function checkInputText(document: DocumentNode, _operation: OperationDefinitionNode | undefined, variables: Record<string, unknown> | undefined): void {
-  const refuse = (field: string) => {
-    const err = badInput(field, `${field} must not contain the NUL character (U+0000)`);
-    err.extensions.http = { status: 400 };
-    return err;
-  };
+/** Documents already looked at: the argument holding a NUL literal, or null (most: none). */
+const literalChecked = new WeakMap<DocumentNode, string | null>();
+
+/** The argument or input field of the first string literal with a NUL ("query" at the top), once per document. */
+function nulLiteralOf(document: DocumentNode): string | undefined {
+  const known = literalChecked.get(document);
+  if (known !== undefined) return known ?? undefined;
   let literal: string | undefined;
   const names: string[] = [];
   visit(document, {
@@ -67,6 +67,18 @@ export function checkInputText(document: DocumentNode, _operation: OperationDefi
       return undefined;
     },
   });
+  literalChecked.set(document, literal ?? null);
+  return literal;
+}
+
+/** Throws BAD_USER_INPUT (HTTP 400) when a string literal or variable of the request holds a NUL. */
+export function checkInputText(document: DocumentNode, _operation: OperationDefinitionNode | undefined, variables: Record<string, unknown> | undefined): void {
+  const refuse = (field: string) => {
+    const err = badInput(field, `${field} must not contain the NUL character (U+0000)`);
+    err.extensions.http = { status: 400 };
+    return err;
+  };
+  const literal = nulLiteralOf(document);
   if (literal !== undefined) throw refuse(literal);
   for (const [name, value] of Object.entries(variables ?? {})) {
     const key = nulIn(value, "");
