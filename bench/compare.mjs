@@ -104,12 +104,19 @@ const pglIds = (await pgl(`{ allCustomers(first: 50, orderBy: CREATED_AT_ASC) { 
 if (!same(oursIds.map((c) => c.fullName), oursList.map((c) => c.fullName))) throw new Error("our list page is not stable");
 if (!same(pglIds.map((c) => c.fullName), pglList.map((c) => c.fullName))) throw new Error("PostGraphile's list page is not stable");
 
-const aliasQuery = (ids, field, arg, sel) =>
-  `{ ${ids.map((id, i) => `c${i}: ${field}(${arg}: "${id}") { ${sel} }`).join("\n")} }`;
+// Customers by id, `c<i>: field(arg: id)`, 20 aliases a request (our gateway allows 30, MAX_QUERY_ALIASES).
+const byIds = async (send, ids, field, arg, sel) => {
+  const out = {};
+  for (let from = 0; from < ids.length; from += 20) {
+    const part = ids.slice(from, from + 20);
+    Object.assign(out, await send(`{ ${part.map((id, i) => `c${from + i}: ${field}(${arg}: "${id}") { ${sel} }`).join("\n")} }`));
+  }
+  return out;
+};
 // our 50 customers, fetched from PostGraphile
-const pglOfOurs = await pgl(aliasQuery(oursIds.map((c) => c.id), "customerByRowId", "rowId", PGL_CUSTOMER_SEL));
+const pglOfOurs = await byIds(pgl, oursIds.map((c) => c.id), "customerByRowId", "rowId", PGL_CUSTOMER_SEL);
 // PostGraphile's 50 customers, fetched from ours
-const oursOfPgl = await ours(aliasQuery(pglIds.map((c) => c.rowId), "customer", "id", OURS_CUSTOMER_SEL));
+const oursOfPgl = await byIds(ours, pglIds.map((c) => c.rowId), "customer", "id", OURS_CUSTOMER_SEL);
 
 let listOk = 0, orderDiffs = 0;
 const newCount = () => ({ applications: 0, loans: 0, payments: 0 });
