@@ -7,7 +7,6 @@
  * given), any other list by LIST_FACTOR — and its depth is measured; over a limit the request
  * is refused with QUERY_TOO_COMPLEX and nothing runs.
  */
-import type { ApolloServerPlugin } from "@apollo/server";
 import {
   getNamedType,
   getNullableType,
@@ -139,17 +138,4 @@ export function checkComplexity(
     );
   }
   return c;
-}
-
-/** Apollo plugin: measure every operation once it is resolved (variables known), before execution. */
-export function complexityPlugin(limits: ComplexityLimits = DEFAULT_LIMITS): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operation, request }) {
-          if (operation) checkComplexity(schema, document, operation, request.variables, limits);
-        },
-      };
-    },
-  };
 }
