@@ -30,21 +30,14 @@ TS="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT="$ROOT/bench/results/$TS"
 WORK="$(mktemp -d /tmp/gateway-bench.XXXXXX)"
 URL="http://127.0.0.1:$PORT"
-log() { echo "[bench $(date -u +%H:%M:%S)] $*" >&2; }
 cd "$ROOT"
 
-# ---- processes we start, stopped on exit -----------------------------------------------------
-PIDS=()
-stop_pid() { # pid name
-  if [ -n "$1" ] && kill -0 "$1" 2>/dev/null; then
-    log "stopping $2 (PID $1)"; kill "$1" 2>/dev/null || true
-    for _ in $(seq 1 60); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.5; done
-    log "$2 did not stop in 30 s; SIGKILL"; kill -9 "$1" 2>/dev/null || true
-  fi
-}
-cleanup() { for p in "${PIDS[@]}"; do stop_pid "${p%%:*}" "${p#*:}"; done; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# Process bookkeeping (stopped by PID on exit), log(), q() and start_gateway() — shared with
+# payments.sh and fanout.sh. Its ensure_database() refuses gateway_bench, so the database is
+# handled below.
+BENCH_KIND=bench
+# shellcheck source=lib/common.sh
+source "$ROOT/bench/lib/common.sh"
 
 # ---- database --------------------------------------------------------------------------------
 DB_NAME="$(node -e 'console.log(decodeURIComponent(new URL(process.argv[1]).pathname.slice(1)))' "$DB_URL")"
@@ -54,7 +47,6 @@ if [ -z "$(psql -XAtq "$ADMIN_URL" -c "select 1 from pg_database where datname =
   log "creating database $DB_NAME"
   psql -XAtq "$ADMIN_URL" -c "create database $DB_NAME"
 fi
-q() { psql -XAtq "$DB_URL" -v ON_ERROR_STOP=1 -c "$1"; }
 HAVE="$(q "select case when to_regclass('public.customers') is null then 0 else (select count(*) from customers) end")"
 SEED_NOTE="existing data (not seeded by this run)"
 if [ "$HAVE" = 0 ]; then
@@ -68,20 +60,6 @@ log "ANALYZE"
 q "analyze" >/dev/null
 
 # ---- our gateway -----------------------------------------------------------------------------
-start_gateway() { # extra node flags...
-  if ss -ltn "sport = :$PORT" | grep -q LISTEN; then echo "port $PORT is busy" >&2; exit 1; fi
-  NODE_ENV=production DATABASE_URL="$DB_URL" JWT_SECRET="$SECRET" SEED_DEMO=false LOG_LEVEL=warn \
-    PORT="$PORT" HOST=127.0.0.1 setsid nohup node "$@" --import tsx src/main.ts \
-    >>"$WORK/gateway.log" 2>&1 </dev/null &
-  GW_PID=$!
-  PIDS+=("$GW_PID:gateway")
-  for _ in $(seq 1 120); do
-    kill -0 "$GW_PID" 2>/dev/null || { cat "$WORK/gateway.log" >&2; echo "gateway died at startup" >&2; exit 1; }
-    curl -sf -m 2 "$URL/readyz" >/dev/null && { log "gateway up (PID $GW_PID)"; return 0; }
-    sleep 0.5
-  done
-  echo "gateway not ready after 60 s" >&2; exit 1
-}
 start_gateway
 TOKEN="$(npx tsx src/cli/token.ts --role ADMIN --sub bench --secret "$SECRET" --expires 6h)"
 AUTH="Bearer $TOKEN"
@@ -185,7 +163,7 @@ if [ "${BENCH_PROFILE:-0}" = 1 ]; then
   stop_pid "$GW_PID" gateway
   mkdir -p "$WORK/prof"
   p0=$(date +%s%N)
-  start_gateway --cpu-prof --cpu-prof-dir="$WORK/prof"
+  GW_NODE_FLAGS="--cpu-prof --cpu-prof-dir=$WORK/prof" start_gateway
   sleep 1
   SKIP_MS=$(( ($(date +%s%N) - p0) / 1000000 ))   # startup: left out of the summary
   WRK="$(command -v wrk || echo /tmp/peer-wrk/root/usr/bin/wrk)"
