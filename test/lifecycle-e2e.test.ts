@@ -8,6 +8,7 @@ import type { Client } from "graphql-ws";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { auditLedger } from "../src/audit/ledger-audit.js";
 import { nikFor } from "./support/factories.js";
+import { uniqueDigits } from "./support/unique.js";
 import { collect, gatewayWsUrl, subscribed, wsClient } from "./support/ws.js";
 import { adminToken, gql, tokenFor, world, type GqlResult } from "./support/world.js";
 
@@ -23,10 +24,9 @@ function ok<T = any>(r: GqlResult<T>): T {
 /** Jakarta 09:00 on that date. */
 const at9 = (date: string) => `${date}T02:00:00.000Z`;
 
-let seq = 0;
 const madeCustomers: string[] = [];
 async function customerThroughTheApi(partnerToken: string) {
-  const n = `${Date.now() % 1_000_000}${++seq}`.padStart(8, "0").slice(-8);
+  const n = uniqueDigits();
   const dob = "1990-05-17";
   const reg = ok(
     await gql(
@@ -34,7 +34,7 @@ async function customerThroughTheApi(partnerToken: string) {
       {
         input: {
           fullName: `Siti Lifecycle ${n}`,
-          nik: nikFor(dob, true, Number(n.slice(-4))),
+          nik: nikFor(dob, true),
           phone: `0812${n}`,
           email: `Siti.${n}@Example.ID`,
           dateOfBirth: dob,
@@ -142,7 +142,7 @@ async function loanState(token: string, id: string) {
 }
 
 async function newPartner(admin: string) {
-  const code = `E2E${Date.now() % 1_000_000}${++seq}`;
+  const code = `E2E${uniqueDigits()}`;
   const partner = ok(await gql(`mutation($c: String!) { createPartner(input: { code: $c, name: "Mitra E2E" }) { id code } }`, { c: code }, admin)).createPartner;
   return { partner, token: await tokenFor("PARTNER", partner.id) };
 }

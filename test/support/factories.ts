@@ -3,7 +3,6 @@
  * schedules come from the same `buildSchedule` the lifecycle uses, payments from `allocate`,
  * status history through the outbox module. Every value can be overridden.
  */
-import { randomInt } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { Db } from "../../src/db/client.js";
 import {
@@ -28,10 +27,11 @@ import type { ApplicationStatus } from "../../src/features/applications/applicat
 import { buildSchedule } from "../../src/features/loans/schedule.js";
 import { allocate } from "../../src/features/payments/allocation.js";
 import type { LoanStatus } from "../../src/features/payments/delinquency.js";
+import { uniqueDigits } from "./unique.js";
 import { world } from "./world.js";
 
-let seq = 0;
-const uniq = () => `${process.pid % 1000}${Date.now() % 100000}${++seq}${randomInt(1000)}`;
+/** Eight digits unique in this worker (whose database is its own): see ./unique.ts. */
+const uniq = uniqueDigits;
 
 /** Write status changes like the services do, then let the subscription bus dispatch them. */
 async function recordAndPublish(d: Db, changes: Parameters<typeof recordStatusChanges>[1]): Promise<void> {
@@ -57,11 +57,15 @@ export async function makePartner(over: Partial<typeof partners.$inferInsert> = 
   return row!;
 }
 
-/** A NIK consistent with the date of birth (province 31, Jakarta). */
-export function nikFor(dateOfBirth: string, female = false, serial = randomInt(10000)): string {
+/**
+ * A NIK consistent with the date of birth (province 31, Jakarta). Its free digits (3–6 regency and
+ * district, 13–16 serial) are the eight `unique` digits, so two calls never give the same NIK.
+ */
+export function nikFor(dateOfBirth: string, female = false, unique = uniqueDigits()): string {
   const [y, m, d] = dateOfBirth.split("-");
   const day = Number(d) + (female ? 40 : 0);
-  return `3171${String(randomInt(100)).padStart(2, "0")}${String(day).padStart(2, "0")}${m}${y!.slice(2)}${String(serial).padStart(4, "0")}`;
+  if (!/^\d{8}$/.test(unique)) throw new Error(`nikFor: unique must be 8 digits, got ${unique}`);
+  return `31${unique.slice(0, 4)}${String(day).padStart(2, "0")}${m}${y!.slice(2)}${unique.slice(4)}`;
 }
 
 export async function makeCustomer(over: Partial<typeof customers.$inferInsert> = {}): Promise<CustomerRow> {
@@ -71,8 +75,8 @@ export async function makeCustomer(over: Partial<typeof customers.$inferInsert> 
     .insert(customers)
     .values({
       fullName: `Customer ${u}`,
-      nik: nikFor(dateOfBirth, false, Number(u.slice(-4))),
-      phone: `+628${u.padStart(10, "0").slice(-10)}`,
+      nik: nikFor(dateOfBirth, false, u),
+      phone: `+62800${u}`,
       email: `c${u}@example.id`,
       dateOfBirth,
       monthlyIncome: 10_000_000n,
@@ -302,8 +306,8 @@ export async function makeLoanBook(o: LoanBookOptions): Promise<{ customers: Cus
     return {
       partnerId: o.partnerId,
       fullName: `Customer ${u}`,
-      nik: nikFor(dateOfBirth, false, Number(u.slice(-4))),
-      phone: `+628${u.padStart(10, "0").slice(-10)}`,
+      nik: nikFor(dateOfBirth, false, u),
+      phone: `+62800${u}`,
       email: `c${u}@example.id`,
       dateOfBirth,
       monthlyIncome: 10_000_000n,

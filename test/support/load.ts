@@ -5,6 +5,7 @@
  * payments are one call each. Self-contained: no import of the test world or the server code.
  */
 import { randomInt, randomUUID } from "node:crypto";
+import { uniqueDigits } from "./unique.js";
 
 export const Q = {
   register: `mutation($input: RegisterCustomerInput!) { registerCustomer(input: $input) { token customer { id } } }`,
@@ -81,15 +82,12 @@ export class LoadClient {
   }
 }
 
-let seq = randomInt(10000);
-
 /** Valid, unique registration input (NIK agreeing with the date of birth, 081… phone). */
 export function registration(): Record<string, string> {
-  seq = (seq + 1) % 10000;
-  const digits = `${String(randomInt(1_000_000)).padStart(6, "0")}${String(seq).padStart(4, "0")}`;
+  const digits = `${randomInt(10)}${uniqueDigits()}`;
   const dateOfBirth = `19${80 + randomInt(15)}-${String(1 + randomInt(12)).padStart(2, "0")}-${String(1 + randomInt(28)).padStart(2, "0")}`;
   const [y, m, d] = dateOfBirth.split("-") as [string, string, string];
-  const nik = `${31 + randomInt(4)}${String(randomInt(10000)).padStart(4, "0")}${d}${m}${y.slice(2)}${String(randomInt(10000)).padStart(4, "0")}`;
+  const nik = `${31 + randomInt(4)}${digits.slice(1, 5)}${d}${m}${y.slice(2)}${digits.slice(5)}`;
   return {
     fullName: `Load Customer ${digits}`,
     nik,

@@ -1,28 +1,23 @@
 /** Unique, valid registration inputs for tests of registerCustomer/login (through HTTP). */
 import { randomInt, randomUUID } from "node:crypto";
+import { uniqueDigits } from "./unique.js";
 import { gql, type GqlResult } from "./world.js";
 
-let seq = randomInt(10000);
-
-/** Ten digits unlikely to repeat across tests and workers. */
-function tenDigits(): string {
-  seq = (seq + 1) % 10000;
-  return `${String(randomInt(1_000_000)).padStart(6, "0")}${String(seq).padStart(4, "0")}`;
-}
-
-/** A NIK agreeing with `dateOfBirth`: `province` + random regency/district + day(+40) + month + yy + serial. */
+/**
+ * A NIK agreeing with `dateOfBirth`: `province` + regency/district + day(+40) + month + yy + serial,
+ * the regency/district and serial being eight digits unique in this worker (./unique.ts).
+ */
 export function nikOf(dateOfBirth: string, opts: { female?: boolean; province?: number } = {}): string {
   const [y, m, d] = dateOfBirth.split("-") as [string, string, string];
   const day = Number(d) + (opts.female ? 40 : 0);
   const province = opts.province ?? 31 + randomInt(4);
-  const area = String(randomInt(10000)).padStart(4, "0");
-  const serial = String(randomInt(10000)).padStart(4, "0");
-  return `${String(province).padStart(2, "0")}${area}${String(day).padStart(2, "0")}${m}${y.slice(2)}${serial}`;
+  const u = uniqueDigits();
+  return `${String(province).padStart(2, "0")}${u.slice(0, 4)}${String(day).padStart(2, "0")}${m}${y.slice(2)}${u.slice(4)}`;
 }
 
-/** A fresh local mobile number `081…`: 8 followed by 10 digits after the 0. */
+/** A fresh local mobile number `0813…`: 8 followed by 10 digits after the 0, unique in this worker. */
 export function freshPhone(): string {
-  return `081${tenDigits().slice(1)}`;
+  return `0813${uniqueDigits()}`;
 }
 
 export function freshEmail(): string {
