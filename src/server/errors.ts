@@ -86,18 +86,29 @@ const APOLLO_BAD_REQUESTS = new Set(["provided sha does not match query", "Unsup
 type Reporter = (error: unknown) => void;
 let reportUnexpected: Reporter = () => {};
 let reportUnavailable: Reporter = () => {};
-/** Where masked errors are logged (the server sets its logger here); `unavailable` gets database-unreachable ones. */
+
+/** The gateways' reporters, newest last: the newest one still open is the one used. */
+const reporters: { unexpected: Reporter; unavailable: Reporter }[] = [];
+
 /**
  * Where unexpected errors are logged (the process's gateway sets it). Returns a function that
- * puts the previous reporters back (a second gateway in the same process, as in tests, restores
- * the first one's when it closes).
+ * removes this gateway's reporters: the newest gateway still open then reports (a second gateway
+ * in the same process, as in tests, hands back to the first when it closes, in whatever order
+ * several close).
  */
 export function setUnexpectedErrorReporter(fn: Reporter, unavailable: Reporter = fn): () => void {
-  const previous = [reportUnexpected, reportUnavailable] as const;
-  reportUnexpected = fn;
-  reportUnavailable = unavailable;
+  const entry = { unexpected: fn, unavailable };
+  reporters.push(entry);
+  const use = () => {
+    const top = reporters[reporters.length - 1];
+    reportUnexpected = top?.unexpected ?? (() => {});
+    reportUnavailable = top?.unavailable ?? (() => {});
+  };
+  use();
   return () => {
-    if (reportUnexpected === fn) [reportUnexpected, reportUnavailable] = previous;
+    const i = reporters.indexOf(entry);
+    if (i >= 0) reporters.splice(i, 1);
+    use();
   };
 }
 
