@@ -11,7 +11,8 @@
 #   BENCH_JWT_SECRET    JWT secret of the bench gateway (default a fixed bench-only value)
 #   BENCH_COMPARE=1     check that both servers return the same data (needs PostGraphile)
 #   BENCH_SQL_COUNT=1   measure transactions and table scans per request of our gateway
-#   BENCH_PROFILE=0     1 = afterwards, CPU-profile our gateway under the list load
+#   BENCH_PROFILE=0     1 = afterwards, CPU-profile our gateway under one op's load
+#   BENCH_PROFILE_OP=list  the op profiled: list or point
 #   BENCH_PROFILE_SECONDS=10
 #   PEER_BENCH_DIR      default /work/shared/peer-bench
 #   passed through to peer-bench/bench.sh: TARGETS (default "custom postgraphile limit
@@ -168,13 +169,15 @@ if [ "${BENCH_PROFILE:-0}" = 1 ]; then
   SKIP_MS=$(( ($(date +%s%N) - p0) / 1000000 ))   # startup: left out of the summary
   WRK="$(command -v wrk || echo /tmp/peer-wrk/root/usr/bin/wrk)"
   export LD_LIBRARY_PATH="/tmp/peer-wrk/root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  log "profiling the gateway under the list load for ${BENCH_PROFILE_SECONDS:-10} s"
-  PEER_BODY="$WORK/peer/custom.list.body.json" PEER_AUTH="$AUTH" \
+  POP="${BENCH_PROFILE_OP:-list}"
+  [[ "$POP" =~ ^(list|point)$ ]] || { echo "BENCH_PROFILE_OP must be list or point" >&2; exit 2; }
+  log "profiling the gateway under the $POP load for ${BENCH_PROFILE_SECONDS:-10} s"
+  PEER_BODY="$WORK/peer/custom.$POP.body.json" PEER_IDS="$WORK/peer/loan-ids.txt" PEER_AUTH="$AUTH" \
     timeout $(( ${BENCH_PROFILE_SECONDS:-10} + 30 )) "$WRK" -t2 -c"${CONC:-32}" -d"${BENCH_PROFILE_SECONDS:-10}s" \
-    --timeout 10s --latency -s "$PEER/wrk-post.lua" "$URL/graphql" > "$OUT/profile-list.wrk.txt" 2>&1 || true
+    --timeout 10s --latency -s "$PEER/wrk-post.lua" "$URL/graphql" > "$OUT/profile-$POP.wrk.txt" 2>&1 || true
   stop_pid "$GW_PID" gateway
   PROF="$(ls -S "$WORK"/prof/*.cpuprofile 2>/dev/null | head -1)"   # main thread (tsx's loader thread is small)
-  if [ -n "$PROF" ]; then node bench/profile-summary.mjs "$PROF" 40 "$SKIP_MS" > "$OUT/profile-list.txt"; head -50 "$OUT/profile-list.txt" >&2
+  if [ -n "$PROF" ]; then node bench/profile-summary.mjs "$PROF" 40 "$SKIP_MS" > "$OUT/profile-$POP.txt"; head -50 "$OUT/profile-$POP.txt" >&2
   else log "no .cpuprofile written"; fi
 fi
 
