@@ -50,6 +50,7 @@ export interface StartOptions {
   eventRetentionDays?: number;
   wsKeepAliveMs?: number;
   compileReads?: boolean;
+  compiledFastPath?: boolean;
   /** Abuse limits, rate limit, timeouts, persisted operations (see GatewayOptions). */
   guard?: Pick<
     GatewayOptions,
@@ -69,6 +70,7 @@ export async function startServer(opts: StartOptions): Promise<Gateway> {
     eventRetentionDays: opts.eventRetentionDays,
     wsKeepAliveMs: opts.wsKeepAliveMs,
     compileReads: opts.compileReads,
+    compiledFastPath: opts.compiledFastPath,
     ...opts.guard,
   });
 }

@@ -27,6 +27,8 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   /** Answer known read shapes with one compiled SQL statement (false: resolvers only). */
   compiledReads: boolean;
+  /** Answer plain compilable POST reads before Apollo's pipeline (src/server/compiler/fast-path.ts). */
+  compiledFastPath: boolean;
   /** Abuse limits of every operation, HTTP and WebSocket (src/server/limits.ts). */
   maxQueryLength: number;
   maxQueryTokens: number;
@@ -108,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dailyUpdateIntervalMinutes: intVar(env, "DAILY_UPDATE_INTERVAL_MINUTES", 0, 0, 7 * 24 * 60),
     logLevel,
     compiledReads: boolVar(env, "COMPILED_READS", true),
+    compiledFastPath: boolVar(env, "COMPILED_FAST_PATH", true),
     maxQueryLength: intVar(env, "MAX_QUERY_LENGTH", 50_000, 100, MAX_BODY_CHARS),
     maxQueryTokens: intVar(env, "MAX_QUERY_TOKENS", 5_000, 100, 1_000_000),
     maxQueryAliases: intVar(env, "MAX_QUERY_ALIASES", 30, 0, 10_000),

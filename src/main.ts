@@ -51,6 +51,7 @@ async function main() {
     eventRetentionDays: config.eventRetentionDays,
     wsKeepAliveMs: config.wsKeepAliveMs,
     compileReads: config.compiledReads,
+    compiledFastPath: config.compiledFastPath,
     guard: {
       limits: { maxLength: config.maxQueryLength, maxTokens: config.maxQueryTokens, maxAliases: config.maxQueryAliases },
       authRateLimit: { perWindow: config.authRateLimitPerMinute },

@@ -11,9 +11,11 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import { tokenKey, viewerFromAuthorization } from "../auth/tokens.js";
+import type { Viewer } from "../auth/viewer.js";
 import type { Database } from "../db/client.js";
 import { setCursorSecret } from "../shared/connections.js";
-import { compiledReadsPlugin, type CompiledSlot } from "./compiler/plugin.js";
+import { CompiledReadFastPath, plainRequest, singleResultContentType } from "./compiler/fast-path.js";
+import { CompiledReads, type CompiledSlot } from "./compiler/plugin.js";
 import { createContext, type AppServices, type Clock, type Context } from "./context.js";
 import { formatError, setUnexpectedErrorReporter } from "./errors.js";
 import { OperationGuard, type QueryLimits } from "./limits.js";
@@ -45,6 +47,11 @@ export interface GatewayOptions {
   eventRetentionDays?: number;
   /** Answer compilable reads with one SQL statement each (default true; false = resolvers only). */
   compileReads?: boolean;
+  /**
+   * Answer plain compilable POST reads before Apollo (compiler/fast-path.ts; default true with
+   * compileReads). false = every compiled read goes through Apollo's pipeline and its plugin.
+   */
+  compiledFastPath?: boolean;
   /** Optional extra HTTP routes (e.g. the playground's static files); return true when handled. */
   extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   /** Abuse limits of every operation (limits.ts); unset ones keep DEFAULT_QUERY_LIMITS. */
@@ -72,6 +79,8 @@ export interface Gateway {
   app: AppServices;
   /** Subscription event executions actually run (one per event and distinct subscription). */
   subscriptionExecutions(): number;
+  /** HTTP reads answered by a compiled statement: in all, and by the fast path before Apollo. */
+  compiledReads(): { answered: number; fastPath: number };
   close(): Promise<void>;
 }
 
@@ -116,6 +125,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 function errorBody(code: string, message: string, extra: Record<string, unknown> = {}) {
   return { errors: [{ message, extensions: { code, ...extra } }] };
+}
+
+/** The media type of a Content-Type header, lower-cased, without its parameters. */
+function mediaTypeOf(contentType: string | undefined): string {
+  const t = contentType ?? "";
+  const semi = t.indexOf(";");
+  return (semi < 0 ? t : t.slice(0, semi)).trim().toLowerCase();
 }
 
 /** The document text of a POST body or GET query string, if it carries one. */
@@ -207,6 +223,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   );
   setCursorSecret(opts.jwtSecret);
 
+  const compiledReads = opts.compileReads === false ? undefined : new CompiledReads(database, logger);
+  const fastPath = compiledReads && opts.compiledFastPath !== false ? new CompiledReadFastPath(schema, guard, compiledReads) : undefined;
+
   const apollo = new ApolloServer<Context>({
     schema,
     formatError,
@@ -242,13 +261,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         },
       },
       // Last: answers compilable reads once every check above has passed (compiler/plugin.ts).
-      ...(opts.compileReads === false ? [] : [compiledReadsPlugin(logger)]),
+      ...(compiledReads ? [compiledReads.plugin()] : []),
     ],
   });
   await apollo.start();
 
   const statics = staticRoutes({ development: opts.development, jwtSecret: opts.jwtSecret, database, logger });
 
+  let fastPathAnswered = 0;
   let shuttingDown = false;
   let inFlight = 0;
   let drained: (() => void) | undefined;
@@ -280,10 +300,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       sendJson(res, 400, errorBody("PERSISTED_QUERY_NOT_FOUND", "No trusted document has this documentId"));
       return;
     }
-    const headers = new HeaderMap();
-    for (const [k, v] of Object.entries(req.headers)) {
-      if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
-    }
     const text = queryTextOf(named.body, named.search);
     const refused = text === undefined ? undefined : guard.precheck(text);
     if (refused) {
@@ -291,10 +307,47 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       sendJson(res, 400, { errors: [{ message: refused.message, extensions }] });
       return;
     }
-    const httpGraphQLRequest: HTTPGraphQLRequest = { method, headers, search: named.search, body: named.body };
     const started = Date.now();
     const clientIp = clientIpOf(req, opts.trustProxyHops);
     const deadline = executionDeadline(opts);
+    const timedOut = (work: Promise<unknown>) => {
+      // The operation goes on in the background (a mutation may still commit); the caller gets 504.
+      work.catch(() => {});
+      logger.warn("graphql request timed out", { requestId, ms: Date.now() - started });
+      sendJson(res, 504, errorBody("REQUEST_TIMEOUT", `The request took longer than ${deadline.ms} ms`, { timeoutMs: deadline.ms }));
+    };
+    // A plain compilable read is answered before Apollo; anything else (and any doubt) goes on below.
+    // (Only a body labelled exactly application/json: Apollo's CSRF check refuses e.g. a text/plain
+    // that merely mentions it, and answers that itself.)
+    const jsonBody = method === "POST" && mediaTypeOf(req.headers["content-type"]) === "application/json";
+    const plain = fastPath && jsonBody ? plainRequest(named.body) : undefined;
+    const contentType = plain && singleResultContentType(req.headers.accept);
+    if (plain && contentType) {
+      let viewer: Viewer | undefined;
+      try {
+        viewer = await viewerFromAuthorization(key, req.headers.authorization);
+      } catch {
+        viewer = undefined; // Apollo's context answers the bad credential
+      }
+      if (viewer) {
+        deadline.forViewer(viewer.role);
+        const work = fastPath!.answer(plain, viewer, clientIp);
+        const answered = await deadline.race(work.then((body) => ({ body })));
+        if (!answered) return timedOut(work);
+        if (answered.body !== null) {
+          fastPathAnswered++;
+          res.writeHead(200, { "content-type": contentType, "content-length": Buffer.byteLength(answered.body) });
+          res.end(answered.body);
+          logger.debug("graphql", { requestId, status: 200, ms: Date.now() - started, compiled: "fast" });
+          return;
+        }
+      }
+    }
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
+    }
+    const httpGraphQLRequest: HTTPGraphQLRequest = { method, headers, search: named.search, body: named.body };
     const compiled: CompiledSlot = {};
     const execution = apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
@@ -307,18 +360,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       },
     });
     const result = await deadline.race(execution);
-    if (!result) {
-      // The operation goes on in the background (a mutation may still commit); the caller gets 504.
-      execution.catch(() => {});
-      logger.warn("graphql request timed out", { requestId, ms: Date.now() - started });
-      sendJson(res, 504, errorBody("REQUEST_TIMEOUT", `The request took longer than ${deadline.ms} ms`, { timeoutMs: deadline.ms }));
-      return;
-    }
+    if (!result) return timedOut(execution);
     for (const [k, v] of result.headers) res.setHeader(k, v);
     res.statusCode = result.status ?? 200;
     if (result.body.kind === "complete") {
-      // A compiled read: the body PostgreSQL built, as it is.
-      res.end(compiled.body ?? result.body.string);
+      // A compiled read: the body PostgreSQL built, as it is; unless Apollo answered with an
+      // error after the plugin ran (e.g. 406 for an Accept header it cannot serve).
+      const body = compiled.body !== undefined && !result.body.string.includes('"errors"') ? compiled.body : result.body.string;
+      res.setHeader("content-length", Buffer.byteLength(body));
+      res.end(body);
     } else {
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();
@@ -437,6 +487,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     httpServer,
     app,
     subscriptionExecutions: () => sharedExecution.executions,
+    compiledReads: () => ({ answered: compiledReads?.answered ?? 0, fastPath: fastPathAnswered }),
     async close() {
       shuttingDown = true;
       // Stop accepting; let in-flight requests finish; close subscriptions cleanly.

@@ -1,10 +1,15 @@
 /**
- * Apollo plugin: after parsing, validation and every `didResolveOperation` check (cost, depth,
- * introspection, …) have passed, answer a compilable read with its one SQL statement instead of
- * running the resolvers. The JSON text PostgreSQL built is written to the HTTP response as it is
- * (http.ts), so Node never parses or re-serialises it.
+ * Running a compiled read (compile.ts) and the Apollo plugin that does it inside Apollo's request
+ * pipeline: after parsing, validation and every `didResolveOperation` check (cost, depth,
+ * introspection, …) have passed, a compilable read is answered with its one SQL statement instead
+ * of running the resolvers. The JSON text PostgreSQL built is written to the HTTP response as it is
+ * (http.ts), so Node never parses or re-serialises it. fast-path.ts runs the same reads before
+ * Apollo for the plain requests that make up most of the traffic.
  */
 import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
+import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from "graphql";
+import type { Viewer } from "../../auth/viewer.js";
+import type { Database } from "../../db/client.js";
 import type { Context } from "../context.js";
 import type { Logger } from "../logger.js";
 import { compileRequest, parameterValues } from "./compile.js";
@@ -15,37 +20,68 @@ export interface CompiledSlot {
   body?: string;
 }
 
-export function compiledReadsPlugin(logger: Logger): ApolloServerPlugin<Context> {
-  const failedStatements = new WeakSet<object>();
-  return {
-    async requestDidStart() {
-      return {
-        async responseForOperation({ contextValue, document, operation, request, schema }) {
-          const slot = contextValue.compiled;
-          if (!slot || !operation) return null;
-          const req = compileRequest(schema, document, operation, request.variables, contextValue.viewer);
-          if (!req || failedStatements.has(req.statement)) return null;
-          let json: string | null;
-          try {
-            json = await contextValue.app.database.textQuery(req.statement.text, parameterValues(req));
-          } catch (err) {
-            // The resolvers answer instead (a database outage then fails there, with their
-            // errors). A statement PostgreSQL rejects as such is not tried again.
-            const code = String((err as { code?: unknown }).code ?? "");
-            if (/^(42|22|0A)/.test(code)) {
-              failedStatements.add(req.statement);
-              logger.warn("compiled read rejected by the database; the resolvers answer it from now on", { error: err });
-            }
-            return null;
-          }
-          // Something only the resolvers can answer properly (a null non-null relation, a value
-          // outside its enum): they produce the error GraphQL prescribes. The sentinel cannot
-          // occur inside a JSON string (its quote would be escaped).
-          if (json === null || json.includes(FALLBACK_SENTINEL)) return null;
-          slot.body = `{"data":${json}}\n`;
-          return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: "single", singleResult: { data: null } } };
-        },
-      };
-    },
-  };
+/** Compiled reads of one gateway: runs them, and remembers the statements PostgreSQL rejected. */
+export class CompiledReads {
+  private readonly failedStatements = new WeakSet<object>();
+  /** Requests answered by a compiled statement (by the fast path or the plugin). */
+  answered = 0;
+
+  constructor(
+    private readonly database: Database,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * The HTTP response body of a compiled read, or null when the resolvers must answer: the
+   * operation is not compilable, PostgreSQL refused the statement, or the data holds something
+   * only the resolvers can answer properly (the sentinel).
+   */
+  async answer(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Record<string, unknown> | undefined,
+    viewer: Viewer,
+  ): Promise<string | null> {
+    const req = compileRequest(schema, document, operation, variables, viewer);
+    if (!req || this.failedStatements.has(req.statement)) return null;
+    let json: string | null;
+    try {
+      json = await this.database.textQuery(req.statement.text, parameterValues(req));
+    } catch (err) {
+      // The resolvers answer instead (a database outage then fails there, with their
+      // errors). A statement PostgreSQL rejects as such is not tried again.
+      const code = String((err as { code?: unknown }).code ?? "");
+      if (/^(42|22|0A)/.test(code)) {
+        this.failedStatements.add(req.statement);
+        this.logger.warn("compiled read rejected by the database; the resolvers answer it from now on", { error: err });
+      }
+      return null;
+    }
+    // Something only the resolvers can answer properly (a null non-null relation, a value
+    // outside its enum): they produce the error GraphQL prescribes. The sentinel cannot
+    // occur inside a JSON string (its quote would be escaped).
+    if (json === null || json.includes(FALLBACK_SENTINEL)) return null;
+    this.answered++;
+    return `{"data":${json}}\n`;
+  }
+
+  /** The Apollo plugin (last in the list: every check of the other plugins has passed). */
+  plugin(): ApolloServerPlugin<Context> {
+    const reads = this;
+    return {
+      async requestDidStart() {
+        return {
+          async responseForOperation({ contextValue, document, operation, request, schema }) {
+            const slot = contextValue.compiled;
+            if (!slot || !operation) return null;
+            const body = await reads.answer(schema, document, operation, request.variables, contextValue.viewer);
+            if (body === null) return null;
+            slot.body = body;
+            return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: "single", singleResult: { data: null } } };
+          },
+        };
+      },
+    };
+  }
 }
