@@ -17,6 +17,7 @@
 #   PEER_BENCH_DIR      default /work/shared/peer-bench
 #   passed through to peer-bench/bench.sh: TARGETS (default "custom postgraphile limit
 #   pgbench_pool"), DURATION (10), WARMUP (2), REPEAT (1), CONC, THREADS, OPS, IDS_N, PEER_POOL_MAX
+#   PEER_POOL_MAX is also our gateway's DB_POOL_MAX: every server gets the same pool (default 10)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -61,7 +62,9 @@ log "ANALYZE"
 q "analyze" >/dev/null
 
 # ---- our gateway -----------------------------------------------------------------------------
-start_gateway
+POOL="${PEER_POOL_MAX:-10}"
+export PEER_POOL_MAX="$POOL"
+start_gateway DB_POOL_MAX="$POOL"
 TOKEN="$(npx tsx src/cli/token.ts --role ADMIN --sub bench --secret "$SECRET" --expires 6h)"
 AUTH="Bearer $TOKEN"
 
@@ -156,7 +159,7 @@ for f in "$WORK"/peer/got.*.json; do [ -f "$f" ] && printf '%s\t%s bytes\n' "$(b
   echo "  max applications per customer: $(q "select coalesce(max(n),0) from (select count(*) n from loan_applications group by customer_id) x") (our applications page is first: 20)"
   echo "seed: $SEED_NOTE"
   echo "our list page: BENCH_LIST_PAGE=$LIST_PAGE ($( [ "$LIST_PAGE" = oldest ] && echo 'customers(first: 50, after: <cursor of the 51st-oldest>) = the same 50 customers as PostGraphile' || echo 'customers(first: 50) = the 50 NEWEST customers, not the ones PostGraphile serves'))"
-  echo "gateway: NODE_ENV=production LOG_LEVEL=warn node --import tsx src/main.ts (pool DB_POOL_MAX default)"
+  echo "gateway: NODE_ENV=production LOG_LEVEL=warn node --import tsx src/main.ts (DB_POOL_MAX=$POOL; PostGraphile and the limit server: PEER_POOL_MAX=$POOL; pgbench_pool: -c $POOL)"
 } > "$OUT/machine.txt"
 
 # ---- optional: where our time goes -----------------------------------------------------------
@@ -164,7 +167,7 @@ if [ "${BENCH_PROFILE:-0}" = 1 ]; then
   stop_pid "$GW_PID" gateway
   mkdir -p "$WORK/prof"
   p0=$(date +%s%N)
-  GW_NODE_FLAGS="--cpu-prof --cpu-prof-dir=$WORK/prof" start_gateway
+  GW_NODE_FLAGS="--cpu-prof --cpu-prof-dir=$WORK/prof" start_gateway DB_POOL_MAX="$POOL"
   sleep 1
   SKIP_MS=$(( ($(date +%s%N) - p0) / 1000000 ))   # startup: left out of the summary
   WRK="$(command -v wrk || echo /tmp/peer-wrk/root/usr/bin/wrk)"
