@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PartnerRow } from "../src/db/schema.js";
 import { singleResultContentType } from "../src/server/compiler/fast-path.js";
 import { sha256Hex, TrustedDocuments } from "../src/server/persisted.js";
-import { startGateway, type Gateway, type GatewayOptions } from "../src/server/http.js";
-import { createLogger } from "../src/server/logger.js";
+import type { Gateway, GatewayOptions } from "../src/server/http.js";
 import { makeLoanBook, makePartner, type LoanWorld } from "./support/factories.js";
-import { adminToken, tokenFor, TEST_JWT_SECRET, world } from "./support/world.js";
+import { startExtraGateway } from "./support/gateways.js";
+import { adminToken, tokenFor, world } from "./support/world.js";
 
 let resolvers: Gateway;
 let pluginOnly: Gateway;
@@ -21,17 +21,7 @@ let book: LoanWorld[];
 let tokens: Record<"admin" | "partner" | "customer", string>;
 
 async function gateway(over: Partial<GatewayOptions>): Promise<Gateway> {
-  const w = await world();
-  return startGateway({
-    database: w.database,
-    jwtSecret: TEST_JWT_SECRET,
-    clock: w.clock,
-    logger: createLogger("silent"),
-    host: "127.0.0.1",
-    port: 0,
-    development: true,
-    ...over,
-  });
+  return (await startExtraGateway(over)).gateway;
 }
 
 beforeAll(async () => {
