@@ -30,8 +30,6 @@ import type { LoanStatus } from "../../src/features/payments/delinquency.js";
 import { uniqueDigits } from "./unique.js";
 import { world } from "./world.js";
 
-/** Eight digits unique in this worker (whose database is its own): see ./unique.ts. */
-const uniq = uniqueDigits;
 
 /** Write status changes like the services do, then let the subscription bus dispatch them. */
 async function recordAndPublish(d: Db, changes: Parameters<typeof recordStatusChanges>[1]): Promise<void> {
@@ -49,7 +47,7 @@ export async function product(code: "MTL" | "STL"): Promise<LoanProductRow> {
 }
 
 export async function makePartner(over: Partial<typeof partners.$inferInsert> = {}): Promise<PartnerRow> {
-  const u = uniq();
+  const u = uniqueDigits();
   const [row] = await (await db())
     .insert(partners)
     .values({ code: `P${u}`.slice(0, 20), name: `Partner ${u}`, ...over })
@@ -69,7 +67,7 @@ export function nikFor(dateOfBirth: string, female = false, unique = uniqueDigit
 }
 
 export async function makeCustomer(over: Partial<typeof customers.$inferInsert> = {}): Promise<CustomerRow> {
-  const u = uniq();
+  const u = uniqueDigits();
   const dateOfBirth = over.dateOfBirth ?? "1990-05-17";
   const [row] = await (await db())
     .insert(customers)
@@ -253,7 +251,7 @@ export async function makeTransaction(l: LoanWorld, amount: bigint, paidAt = new
   );
   const [tx] = await d
     .insert(paymentTransactions)
-    .values({ loanId: l.loan.id, customerId: l.loan.customerId, amount, idempotencyKey: `k-${uniq()}`, paidAt, walletCredit, channel: "TEST" })
+    .values({ loanId: l.loan.id, customerId: l.loan.customerId, amount, idempotencyKey: `k-${uniqueDigits()}`, paidAt, walletCredit, channel: "TEST" })
     .returning();
   for (const a of allocations) {
     await d.insert(paymentAllocations).values({ transactionId: tx!.id, paymentId: a.paymentId, principal: a.principal, interest: a.interest, lateFee: a.lateFee });
@@ -302,7 +300,7 @@ export async function makeLoanBook(o: LoanBookOptions): Promise<{ customers: Cus
   const d = await db();
   const dateOfBirth = "1990-05-17";
   const people = Array.from({ length: o.count }, () => {
-    const u = uniq();
+    const u = uniqueDigits();
     return {
       partnerId: o.partnerId,
       fullName: `Customer ${u}`,

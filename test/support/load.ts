@@ -84,14 +84,14 @@ export class LoadClient {
 
 /** Valid, unique registration input (NIK agreeing with the date of birth, 081… phone). */
 export function registration(): Record<string, string> {
-  const digits = `${randomInt(10)}${uniqueDigits()}`;
+  const digits = uniqueDigits();
   const dateOfBirth = `19${80 + randomInt(15)}-${String(1 + randomInt(12)).padStart(2, "0")}-${String(1 + randomInt(28)).padStart(2, "0")}`;
   const [y, m, d] = dateOfBirth.split("-") as [string, string, string];
-  const nik = `${31 + randomInt(4)}${digits.slice(1, 5)}${d}${m}${y.slice(2)}${digits.slice(5)}`;
+  const nik = `${31 + randomInt(4)}${digits.slice(0, 4)}${d}${m}${y.slice(2)}${digits.slice(4)}`;
   return {
     fullName: `Load Customer ${digits}`,
     nik,
-    phone: `081${digits.slice(1)}`,
+    phone: `0812${digits}`,
     email: `load-${randomUUID()}@example.id`,
     dateOfBirth,
     monthlyIncome: "10000000",
