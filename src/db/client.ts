@@ -27,10 +27,12 @@ export interface Database {
   ping(): Promise<void>;
   close(): Promise<void>;
   /**
-   * One prepared statement returning one text column `data` (the compiled reads), straight on
-   * the driver: no query builder, no row mapping. Seen by `onQuery` like every other statement.
+   * One statement returning one text column `data` (the compiled reads), straight on the driver:
+   * no query builder, no row mapping. Seen by `onQuery` like every other statement. `prepare`
+   * (default true) keeps it as a named prepared statement on the connection (PostgreSQL); false
+   * sends it unnamed, so nothing stays behind on the connection.
    */
-  textQuery(text: string, params: unknown[]): Promise<string | null>;
+  textQuery(text: string, params: unknown[], prepare?: boolean): Promise<string | null>;
 }
 
 type QueryListener = (query: string, params: unknown[]) => void;
@@ -117,6 +119,7 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
     // `simple: false`: postgres.js would otherwise use the simple protocol (re-planned every
     // call) for a statement without parameters.
     const prepared = { prepare: true, simple: false } as unknown as { prepare: boolean };
+    const unprepared = { prepare: false, simple: false } as unknown as { prepare: boolean };
     return {
       kind: "postgres",
       db,
@@ -124,9 +127,9 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
       async ping() {
         await pg`select 1`;
       },
-      async textQuery(text, params) {
+      async textQuery(text, params, prepare = true) {
         notify(text, params);
-        const rows = await pg.unsafe<{ data: string | null }[]>(text, params as postgres.ParameterOrJSON<never>[], prepared);
+        const rows = await pg.unsafe<{ data: string | null }[]>(text, params as postgres.ParameterOrJSON<never>[], prepare ? prepared : unprepared);
         return rows[0]?.data ?? null;
       },
       async close() {

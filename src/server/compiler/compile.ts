@@ -38,6 +38,10 @@ class UseResolvers extends Error {}
 
 export interface CompiledStatement {
   text: string;
+  /** The size estimated before building it (bounded by MAX_COMPILED_SQL_BYTES). */
+  estimatedBytes: number;
+  /** Kept as a prepared statement on the connections (StatementCache's budget). */
+  prepare: boolean;
   /** Per parameter: the name of its value in the request's values. */
   params: string[];
 }
@@ -46,21 +50,33 @@ type FieldMap = Map<string, FieldNode[]>;
 
 const dialect = new PgDialect();
 
-function collect(set: SelectionSetNode, typeName: string, fragments: Map<string, FragmentDefinitionNode>, into: FieldMap = new Map()): FieldMap {
+function collect(
+  set: SelectionSetNode,
+  typeName: string,
+  fragments: Map<string, FragmentDefinitionNode>,
+  into: FieldMap = new Map(),
+  visited = new Set<string>(),
+): FieldMap {
   for (const sel of set.selections) {
     if (sel.directives && sel.directives.length > 0) throw new NotCompilable("directives");
     if (sel.kind === Kind.FIELD) {
       const key = sel.alias?.value ?? sel.name.value;
+      // A response key becomes a column name, some with a two-letter prefix (connection()).
+      if (key.length > MAX_IDENTIFIER_BYTES - 2) throw new NotCompilable(`name longer than ${MAX_IDENTIFIER_BYTES} bytes`);
       const list = into.get(key);
       if (list) list.push(sel);
       else into.set(key, [sel]);
     } else if (sel.kind === Kind.INLINE_FRAGMENT) {
       if (sel.typeCondition && sel.typeCondition.name.value !== typeName) throw new NotCompilable("type condition");
-      collect(sel.selectionSet, typeName, fragments, into);
+      collect(sel.selectionSet, typeName, fragments, into, visited);
     } else {
+      // A fragment spread again into the same selection set adds nothing (graphql-js's
+      // collectFields skips it too).
+      if (visited.has(sel.name.value)) continue;
+      visited.add(sel.name.value);
       const f = fragments.get(sel.name.value);
       if (!f || f.typeCondition.name.value !== typeName) throw new NotCompilable("fragment type");
-      collect(f.selectionSet, typeName, fragments, into);
+      collect(f.selectionSet, typeName, fragments, into, visited);
     }
   }
   return into;
@@ -75,8 +91,17 @@ function subfields(nodes: FieldNode[], typeName: string, fragments: Map<string, 
   return into;
 }
 
+/**
+ * PostgreSQL cuts identifiers at 63 bytes (NAMEDATALEN - 1), and row_to_json takes its keys from
+ * the column names: a longer alias would come back cut (two long aliases even as one key twice).
+ * Such documents are answered by the resolvers.
+ */
+export const MAX_IDENTIFIER_BYTES = 63;
+
 const ident = (name: string) => {
   if (!/^[_A-Za-z][_0-9A-Za-z]*$/.test(name)) throw new NotCompilable(`unexpected name ${name}`);
+  // Names are ASCII here (GraphQL names), so characters are bytes.
+  if (name.length > MAX_IDENTIFIER_BYTES) throw new NotCompilable(`name longer than ${MAX_IDENTIFIER_BYTES} bytes`);
   return sql.raw(`"${name}"`);
 };
 const literal = (s: string) => {
@@ -94,11 +119,34 @@ function objectOf(entries: [string, SQL][], alias = "__o"): SQL {
   return sql`(select row_to_json(${ident(alias)}) from (select ${cols}) ${ident(alias)})`;
 }
 
+/**
+ * The most SQL one compiled statement may have, estimated before it is built. Fragments that
+ * spread each other expand a short document exponentially (a 1 KB document can select 729
+ * loans); the compiler would copy each loan's SQL 729 times, and PostgreSQL would parse and plan
+ * megabytes. Over this bound the resolvers answer (DataLoader fetches each row once); the cost
+ * limit (complexity.ts) bounds what they do. The largest statement of the benchmark and the
+ * front-ends is ~4 KB.
+ */
+export const MAX_COMPILED_SQL_BYTES = 64 * 1024;
+
+/** Estimated SQL of the structure around a relation's object, and of a connection's. */
+const RELATION_BYTES = 150;
+const OBJECT_BYTES = 90;
+const CONNECTION_BYTES = 600;
+const LIST_IN_CONNECTION_BYTES = 150;
+const CURSOR_BYTES = 450;
+
+/** Rendered length of each value field's SQL, per type, field and role (measured once). */
+const valueBytes = new Map<string, number>();
+const rendered = (q: SQL) => dialect.sqlToQuery(q).sql.length;
+
 /** One walk over the operation. With `build`, it also produces the SQL (only on a cache miss). */
 class Walk {
   readonly values: Record<string, unknown> = {};
   readonly shape: string[] = [];
   private n = 0;
+  /** Estimated bytes of the statement (the walk without `build` stops past the bound). */
+  bytes = 0;
   readonly viewerScope: Viewer;
 
   constructor(
@@ -122,6 +170,12 @@ class Walk {
     this.values.ki = pads.ipad;
     this.values.ko = pads.opad;
     this.values.viewer = viewer.role === "PARTNER" ? viewer.partnerId : viewer.role === "CUSTOMER" ? viewer.customerId : null;
+  }
+
+  /** Counts estimated statement bytes; past MAX_COMPILED_SQL_BYTES the resolvers answer. */
+  grow(n: number): void {
+    this.bytes += n;
+    if (this.bytes > MAX_COMPILED_SQL_BYTES) throw new NotCompilable("statement too large");
   }
 
   param(name: string, value: unknown): SQL {
@@ -151,9 +205,11 @@ class Walk {
     const gqlType = this.objectType(spec.typeName);
     const fields = subfields(nodes, spec.typeName, this.fragments);
     const entries: [string, SQL][] = [];
+    this.grow(OBJECT_BYTES);
     for (const [key, fnodes] of fields) {
       const name = fnodes[0]!.name.value;
       if (fnodes.some((f) => f.name.value !== name)) throw new NotCompilable("conflicting fields");
+      this.grow(key.length + 8);
       if (name === "__typename") {
         entries.push([key, literal(spec.typeName)]);
         continue;
@@ -162,11 +218,17 @@ class Walk {
       if (!f) throw new NotCompilable(`field ${spec.typeName}.${name}`);
       const args = this.args(gqlType, fnodes[0]!);
       switch (f.kind) {
-        case "value":
+        case "value": {
           if (Object.keys(args).length) throw new NotCompilable("arguments on a value field");
+          const memo = `${spec.typeName}.${name}|${this.role}`;
+          let size = valueBytes.get(memo);
+          if (size === undefined) valueBytes.set(memo, (size = rendered(f.expr(this.role))));
+          this.grow(size);
           entries.push([key, this.build ? f.expr(this.role) : sql``]);
           break;
+        }
         case "one": {
+          this.grow(RELATION_BYTES);
           const child = TYPES[f.target]!;
           const obj = this.object(child, fnodes);
           const expr = this.build
@@ -178,6 +240,7 @@ class Walk {
           break;
         }
         case "list": {
+          this.grow(RELATION_BYTES);
           const child = TYPES[f.target]!;
           const obj = this.object(child, fnodes);
           entries.push([
@@ -233,6 +296,7 @@ class Walk {
     const connType = `${spec.typeName}Connection`;
     const edgeType = `${spec.typeName}Edge`;
     const fields = subfields(nodes, connType, this.fragments);
+    this.grow(CONNECTION_BYTES);
     const agg: [string, SQL][] = [];
     const out: [string, SQL][] = [];
     // Lists aggregated over the page; ordered and cut once we know whether `first + 1` rows
@@ -250,19 +314,24 @@ class Walk {
           out.push([key, literal(connType)]);
           break;
         case "nodes": {
+          this.grow(LIST_IN_CONNECTION_BYTES);
           const obj = this.object(spec, fnodes);
           lists.push([`n_${key}`, obj]);
           out.push([key, sql`"__a".${ident(`n_${key}`)}`]);
           break;
         }
         case "edges": {
+          this.grow(LIST_IN_CONNECTION_BYTES + OBJECT_BYTES);
           const edgeFields = subfields(fnodes, edgeType, this.fragments);
           const entries: [string, SQL][] = [];
           for (const [ek, enodes] of edgeFields) {
             const en = enodes[0]!.name.value;
             if (enodes.some((x) => x.name.value !== en)) throw new NotCompilable("conflicting fields");
             if (en === "__typename") entries.push([ek, literal(edgeType)]);
-            else if (en === "cursor") entries.push([ek, this.build ? cursor() : sql``]);
+            else if (en === "cursor") {
+              this.grow(CURSOR_BYTES);
+              entries.push([ek, this.build ? cursor() : sql``]);
+            }
             else if (en === "node") entries.push([ek, this.object(spec, enodes)]);
             else throw new NotCompilable(`edge field ${en}`);
           }
@@ -281,6 +350,7 @@ class Walk {
             else if (pn === "hasNextPage") entries.push([pk, sql`"__a"."__next"`]);
             else if (pn === "hasPreviousPage") entries.push([pk, sql`${hasPrevious}::boolean`]);
             else if (pn === "startCursor" || pn === "endCursor") {
+              this.grow(CURSOR_BYTES);
               pageInfoNeeds.add(pn);
               entries.push([pk, sql`"__a".${ident(`__${pn}`)}`]);
             } else throw new NotCompilable(`pageInfo field ${pn}`);
@@ -290,6 +360,7 @@ class Walk {
           break;
         }
         case "totalCount":
+          this.grow(RELATION_BYTES);
           // Like countRows / countPerParent: the scope and filters, not the cursor.
           out.push([
             key,
@@ -402,8 +473,82 @@ interface OperationPlan {
 
 let nextPlanId = 1;
 const plans = new WeakMap<DocumentNode, Map<string, OperationPlan>>();
-const statements = new Map<string, CompiledStatement>();
-const MAX_STATEMENTS = 2000;
+
+/**
+ * Built statements by (document, role, shape), least recently used first, bounded in bytes: a
+ * caller sending ever new documents evicts old statements instead of growing the process.
+ *
+ * Each statement is also prepared on every pooled connection that runs it, and PostgreSQL keeps
+ * a prepared statement (text and plan) until its connection closes. So only the first
+ * `maxPreparedBytes` of distinct statement texts are prepared; statements beyond that budget run
+ * unnamed (parsed and planned per call, nothing kept). The front-ends' few hot documents come
+ * first and stay prepared; a flood of unique variants cannot grow the connections.
+ */
+export class StatementCache {
+  private readonly byKey = new Map<string, CompiledStatement>();
+  private readonly preparedTexts = new Set<string>();
+  bytes = 0;
+  preparedBytes = 0;
+
+  constructor(
+    readonly maxBytes = 16 * 1024 * 1024,
+    readonly maxPreparedBytes = 4 * 1024 * 1024,
+  ) {}
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  get(key: string): CompiledStatement | undefined {
+    const hit = this.byKey.get(key);
+    if (hit) {
+      this.byKey.delete(key);
+      this.byKey.set(key, hit);
+    }
+    return hit;
+  }
+
+  /** Whether a statement with this text may be prepared (within the budget, or already counted). */
+  preparable(text: string): boolean {
+    if (this.preparedTexts.has(text)) return true;
+    if (this.preparedBytes + text.length > this.maxPreparedBytes) return false;
+    this.preparedTexts.add(text);
+    this.preparedBytes += text.length;
+    return true;
+  }
+
+  set(key: string, statement: CompiledStatement): void {
+    const old = this.byKey.get(key);
+    if (old) {
+      this.byKey.delete(key);
+      this.bytes -= old.text.length;
+    }
+    this.byKey.set(key, statement);
+    this.bytes += statement.text.length;
+    for (const [k, v] of this.byKey) {
+      if (this.bytes <= this.maxBytes || k === key) break;
+      this.byKey.delete(k);
+      this.bytes -= v.text.length;
+    }
+  }
+
+  clear(): void {
+    this.byKey.clear();
+    this.preparedTexts.clear();
+    this.bytes = 0;
+    this.preparedBytes = 0;
+  }
+}
+
+/** The process's statement cache (compiled statements depend only on the schema). */
+export let statementCache = new StatementCache();
+
+/** Replaces the statement cache (tests of its bounds); returns the previous one. */
+export function useStatementCache(cache: StatementCache): StatementCache {
+  const previous = statementCache;
+  statementCache = cache;
+  return previous;
+}
 
 export interface CompiledRequest {
   statement: CompiledStatement;
@@ -451,7 +596,7 @@ export function compileRequest(
   try {
     const { w } = walk(false);
     const cacheKey = `${plan.id}|${role}|${w.shape.join(",")}`;
-    let statement = statements.get(cacheKey);
+    let statement = statementCache.get(cacheKey);
     if (!statement) {
       const built = walk(true);
       const cols = sql.join(
@@ -461,14 +606,15 @@ export function compileRequest(
       const q = dialect.sqlToQuery(sql`select row_to_json("__r")::text as "data" from (select ${cols}) "__r"`);
       statement = {
         text: q.sql,
+        estimatedBytes: built.w.bytes,
+        prepare: statementCache.preparable(q.sql),
         params: q.params.map((p) => {
           const name = (p as { name?: unknown }).name;
           if (typeof name !== "string") throw new NotCompilable("a parameter that is not a placeholder");
           return name;
         }),
       };
-      if (statements.size >= MAX_STATEMENTS) statements.clear();
-      statements.set(cacheKey, statement);
+      statementCache.set(cacheKey, statement);
     }
     return { statement, values: w.values };
   } catch (err) {

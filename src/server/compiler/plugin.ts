@@ -47,7 +47,7 @@ export class CompiledReads {
     if (!req || this.failedStatements.has(req.statement)) return null;
     let json: string | null;
     try {
-      json = await this.database.textQuery(req.statement.text, parameterValues(req));
+      json = await this.database.textQuery(req.statement.text, parameterValues(req), req.statement.prepare);
     } catch (err) {
       // The resolvers answer instead (a database outage then fails there, with their
       // errors). A statement PostgreSQL rejects as such is not tried again.
