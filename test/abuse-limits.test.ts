@@ -13,6 +13,13 @@ import { adminToken, codeOf, gql, tokenFor, world, type GqlResult } from "./supp
 
 const L = DEFAULT_QUERY_LIMITS;
 
+/**
+ * Refusals of the document are GraphQL request errors: HTTP 400 for a client that accepts
+ * application/graphql-response+json, as here; 200 for the legacy application/json (GraphQL over
+ * HTTP; see test/graphql-http-audit.test.ts).
+ */
+const MODERN = { accept: "application/graphql-response+json" };
+
 /** `{ a0: customers(first: 1) { totalCount } a1: … }`: n aliased root fields. */
 const aliased = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: customers(first: 1) { totalCount }`).join(" ")} }`;
 
@@ -42,7 +49,7 @@ describe("document limits over HTTP", () => {
   it("too many aliases: QUERY_TOO_COMPLEX, HTTP 400, nothing runs; at the limit it runs", async () => {
     const admin = await adminToken();
     let r: GqlResult | undefined;
-    const sql = await statementsDuring(async () => (r = await gql(aliased(L.maxAliases + 1), {}, admin)));
+    const sql = await statementsDuring(async () => (r = await gql(aliased(L.maxAliases + 1), {}, admin, MODERN)));
     expect(codeOf(r!)).toBe("QUERY_TOO_COMPLEX");
     expect(r!.status).toBe(400);
     expect(r!.errors![0]!.extensions).toMatchObject({ aliases: L.maxAliases + 1, maxAliases: L.maxAliases });
@@ -58,20 +65,20 @@ describe("document limits over HTTP", () => {
     const many = Array.from({ length: L.maxAliases + 2 }, () => "role").join(" ");
     const direct = await gql(`{ me { ${many} } }`);
     expect(codeOf(direct)).toBe("QUERY_TOO_COMPLEX");
-    const viaFragment = await gql(`{ me { ...V } } fragment V on Viewer { ${many} }`);
+    const viaFragment = await gql(`{ me { ...V } } fragment V on Viewer { ${many} }`, {}, null, MODERN);
     expect(codeOf(viaFragment)).toBe("QUERY_TOO_COMPLEX");
     expect(viaFragment.status).toBe(400);
   });
 
   it("a document over the token limit is a parse error (HTTP 400) before validation", async () => {
-    const r = await gql(`{ ${"a ".repeat(L.maxTokens)} }`);
+    const r = await gql(`{ ${"a ".repeat(L.maxTokens)} }`, {}, null, MODERN);
     expect(r.status).toBe(400);
     expect(codeOf(r)).toBe("GRAPHQL_PARSE_FAILED");
     expect(r.errors![0]!.message).toMatch(/more th(?:an|at) \d+ tokens/); // graphql 16 says "more that"
   });
 
   it("a document longer than maxLength is refused before parsing (one long string is one token)", async () => {
-    const r = await gql(`query { customer(id: "${"x".repeat(L.maxLength)}") { id } }`, {}, await adminToken());
+    const r = await gql(`query { customer(id: "${"x".repeat(L.maxLength)}") { id } }`, {}, await adminToken(), MODERN);
     expect(r.status).toBe(400);
     expect(codeOf(r)).toBe("QUERY_TOO_COMPLEX");
     expect(r.errors![0]!.extensions!.maxLength).toBe(L.maxLength);
@@ -79,7 +86,7 @@ describe("document limits over HTTP", () => {
 
   it("a fragment bomb is refused quickly, not measured for hours", async () => {
     const started = Date.now();
-    const r = await gql(fragmentBomb(40));
+    const r = await gql(fragmentBomb(40), {}, null, MODERN);
     expect(codeOf(r), JSON.stringify(r.errors)).toBe("QUERY_TOO_COMPLEX");
     expect(r.status).toBe(400);
     expect(Date.now() - started).toBeLessThan(5_000);

@@ -37,6 +37,13 @@ beforeAll(async () => {
 
 afterAll(expectHealthy);
 
+/**
+ * Validation and NUL refusals are GraphQL request errors: HTTP 400 for a client that accepts
+ * application/graphql-response+json, as here where the status is asserted; 200 for the legacy
+ * application/json (GraphQL over HTTP; see test/graphql-http-audit.test.ts).
+ */
+const MODERN = { accept: "application/graphql-response+json" };
+
 const RECORD = `mutation($input: RecordPaymentInput!) { recordPayment(input: $input) { replayed transaction { id } } }`;
 const QUOTE = `query($input: LoanQuoteInput!) { loanQuote(input: $input) { principal } }`;
 const payment = (over: Record<string, unknown>) => ({ loanId: loan.loan.id, amount: "100000", idempotencyKey: `bad-${randomUUID()}`, ...over });
@@ -241,7 +248,7 @@ describe("enums", () => {
     ["a status code", "[220]"],
     ["another enum's value", "[SUBMITTED]"],
   ])("a literal with %s is GRAPHQL_VALIDATION_FAILED", async (label, value) => {
-    const r = await post({ query: `{ loans(filter: { status: ${value} }) { totalCount } }` }, admin);
+    const r = await post({ query: `{ loans(filter: { status: ${value} }) { totalCount } }` }, admin, MODERN);
     expectError(r, 400, "GRAPHQL_VALIDATION_FAILED", label);
     expectClean(r.text, [], label);
   });
@@ -294,7 +301,7 @@ describe("variables", () => {
 
   it("Int literals out of range are GRAPHQL_VALIDATION_FAILED", async () => {
     for (const q of [`{ loans(first: 2147483648) { totalCount } }`, `{ loans(first: 1.5) { totalCount } }`, `{ loans(first: "5") { totalCount } }`]) {
-      const r = await post({ query: q }, admin);
+      const r = await post({ query: q }, admin, MODERN);
       expectError(r, 400, "GRAPHQL_VALIDATION_FAILED", q);
     }
   });
@@ -413,7 +420,7 @@ describe("huge and unstorable strings", () => {
     ["a reason", `mutation($s: String!, $id: ID!) { rejectApplication(input: { applicationId: $id, reason: $s }) { id } }`, "reason", () => admin],
   ])("a NUL character in %s is BAD_USER_INPUT (was INTERNAL_SERVER_ERROR) and writes nothing", async (label, query, field, token) => {
     for (const s of ["a\u0000b", "\u0000"]) {
-      const r = await expectNothingWritten(() => post({ query, variables: { s, id: submittedApp } }, token()));
+      const r = await expectNothingWritten(() => post({ query, variables: { s, id: submittedApp } }, token(), MODERN));
       expectBadInput(r, field, label);
       expect(r.status).toBe(400);
       expectClean(r.text, [], label);

@@ -21,6 +21,24 @@ async function check(label: string, r: RawResult, status: number | number[], cod
   await expectHealthy();
 }
 
+/**
+ * A GraphQL request error (the document does not parse or validate, the operation cannot be
+ * determined), by GraphQL over HTTP: 400 with application/graphql-response+json; 200 with the
+ * legacy application/json (fetch's default Accept is `*` / `*`, which gets application/json), the
+ * same error and no `data` either way.
+ */
+async function checkRequestError(label: string, send: (headers: Record<string, string>) => Promise<RawResult>, code: string) {
+  const modern = await send({ accept: "application/graphql-response+json" });
+  expect(modern.contentType, label).toMatch(/^application\/graphql-response\+json/);
+  await check(`${label} (graphql-response+json)`, modern, 400, code);
+  for (const accept of ["application/json", "*/*"]) {
+    const legacy = await send({ accept });
+    expect(legacy.contentType, label).toMatch(/^application\/json/);
+    await check(`${label} (${accept})`, legacy, 200, code);
+    expect(legacy.json.errors, label).toEqual(modern.json.errors);
+  }
+}
+
 describe("malformed JSON bodies", () => {
   it.each([
     ["an unterminated object", "{"],
@@ -103,14 +121,14 @@ describe("fields of the wrong type", () => {
     await check(label, await post(payload), 400, "BAD_REQUEST");
   });
 
-  it("an unknown operationName is 400 with a clear code", async () => {
-    const r = await post({ query: "query A { me { role } } query B { me { role } }", operationName: "C" });
-    await check("unknown operationName", r, 400, "OPERATION_RESOLUTION_FAILURE");
+  it("an unknown operationName is a request error with a clear code (400 for graphql-response+json)", async () => {
+    const send = (h: Record<string, string>) => post({ query: "query A { me { role } } query B { me { role } }", operationName: "C" }, null, h);
+    await checkRequestError("unknown operationName", send, "OPERATION_RESOLUTION_FAILURE");
   });
 
-  it("several operations without operationName is 400 with a clear code", async () => {
-    const r = await post({ query: "query A { me { role } } query B { me { role } }" });
-    await check("no operationName", r, 400, "OPERATION_RESOLUTION_FAILURE");
+  it("several operations without operationName is a request error with a clear code (400 for graphql-response+json)", async () => {
+    const send = (h: Record<string, string>) => post({ query: "query A { me { role } } query B { me { role } }" }, null, h);
+    await checkRequestError("no operationName", send, "OPERATION_RESOLUTION_FAILURE");
   });
 });
 
@@ -123,8 +141,8 @@ describe("documents that do not parse or validate", () => {
     ["only a comment", "# nothing here"],
     ["a JSON object", '{"query": 1}'],
     ["SQL", "select * from customers; --"],
-  ])("%s is 400 GRAPHQL_PARSE_FAILED", async (label, query) => {
-    await check(label, await post({ query }), 400, "GRAPHQL_PARSE_FAILED");
+  ])("%s is GRAPHQL_PARSE_FAILED (400 for graphql-response+json, 200 for application/json)", async (label, query) => {
+    await checkRequestError(label, (h) => post({ query }, null, h), "GRAPHQL_PARSE_FAILED");
   });
 
   it.each([
@@ -138,8 +156,8 @@ describe("documents that do not parse or validate", () => {
     ["a fragment cycle", "fragment A on Loan { ...B } fragment B on Loan { ...A } { loan(id: \"x\") { ...A } }"],
     ["an unknown directive", "{ me @sql { role } }"],
     ["a subscription with two root fields", "subscription { a: loanStatusChanged { cursor } b: applicationStatusChanged { cursor } }"],
-  ])("%s is 400 GRAPHQL_VALIDATION_FAILED", async (label, query) => {
-    await check(label, await post({ query }), 400, "GRAPHQL_VALIDATION_FAILED");
+  ])("%s is GRAPHQL_VALIDATION_FAILED (400 for graphql-response+json, 200 for application/json)", async (label, query) => {
+    await checkRequestError(label, (h) => post({ query }, null, h), "GRAPHQL_VALIDATION_FAILED");
   });
 });
 
@@ -241,8 +259,8 @@ describe("methods and GET", () => {
     await check(label, await rawGet(search), 400, "BAD_REQUEST");
   });
 
-  it("GET with a query that does not parse is 400 GRAPHQL_PARSE_FAILED", async () => {
-    await check("GET parse", await rawGet(`?query=${encodeURIComponent("{ me {")}`), 400, "GRAPHQL_PARSE_FAILED");
+  it("GET with a query that does not parse is GRAPHQL_PARSE_FAILED (400 for graphql-response+json)", async () => {
+    await checkRequestError("GET parse", (h) => rawGet(`?query=${encodeURIComponent("{ me {")}`, h), "GRAPHQL_PARSE_FAILED");
   });
 
   it("an enormous URL is refused by the HTTP layer and the server keeps answering", async () => {

@@ -80,6 +80,50 @@ const PASS_THROUGH = new Set([
   "BAD_REQUEST",
 ]);
 
+/**
+ * GraphQL request errors about the document or its variables, raised before anything executes:
+ * the document does not parse (or is over the token limit), does not validate, or breaks one of
+ * our additional validation rules (limits.ts: length, aliases, depth, cost; the GraphQL-over-HTTP
+ * spec names depth and complexity limits as such rules); the operation cannot be determined; the
+ * variables cannot be coerced (or hold a NUL, input-text.ts). Refusals of the caller (401, 403,
+ * 429), of the transport (413, 415, 405, 406, subscriptions over HTTP, batches, malformed bodies:
+ * BAD_REQUEST) and persisted-document misses are not among them.
+ */
+const REQUEST_ERROR_CODES = new Set([
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "QUERY_TOO_COMPLEX",
+  "OPERATION_RESOLUTION_FAILURE",
+  "BAD_USER_INPUT",
+]);
+
+/**
+ * The HTTP status of an error response, by the media type it is served with (GraphQL over HTTP,
+ * "Status Codes"). With `application/graphql-response+json` a request error is 400, as Apollo and
+ * limits.ts give it. With the legacy `application/json` (asked for explicitly, by `*` / `*` or by
+ * sending no Accept header) the spec says a well-formed request SHOULD get 200 whatever GraphQL
+ * request error it raised, since a 4xx/5xx `application/json` body could come from any proxy on
+ * the way: a 400 whose body is a GraphQL response with no `data` and only the request errors above
+ * becomes 200. Every other status, and every other 400 (malformed bodies, batches, subscriptions
+ * over HTTP, persisted-query errors), is kept.
+ */
+export function statusForMediaType(status: number, contentType: string | undefined, body: string): number {
+  if (status !== 400) return status;
+  const media = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  if (media !== "application/json") return status;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return status;
+  }
+  if (!parsed || typeof parsed !== "object" || "data" in parsed) return status;
+  const errors = (parsed as { errors?: unknown }).errors;
+  if (!Array.isArray(errors) || errors.length === 0) return status;
+  const requestErrors = errors.every((e) => REQUEST_ERROR_CODES.has((e as { extensions?: { code?: unknown } } | null)?.extensions?.code as string));
+  return requestErrors ? 200 : status;
+}
+
 /** Apollo's own refusals of a request that carry no code (APQ): answered as BAD_REQUEST. */
 const APOLLO_BAD_REQUESTS = new Set(["provided sha does not match query", "Unsupported persisted query version"]);
 

@@ -17,7 +17,7 @@ import { setCursorSecret } from "../shared/connections.js";
 import { CompiledReadFastPath, plainRequest, singleResultContentType } from "./compiler/fast-path.js";
 import { CompiledReads, type CompiledSlot } from "./compiler/plugin.js";
 import { createContext, type AppServices, type Clock, type Context } from "./context.js";
-import { formatError, setUnexpectedErrorReporter } from "./errors.js";
+import { formatError, setUnexpectedErrorReporter, statusForMediaType } from "./errors.js";
 import { OperationGuard, type QueryLimits } from "./limits.js";
 import type { Logger } from "./logger.js";
 import { DatabaseKeyValueCache, rewriteTrustedRequest, type TrustedDocuments } from "./persisted.js";
@@ -117,9 +117,9 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, contentType = "application/json; charset=utf-8"): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(text) });
   res.end(text);
 }
 
@@ -303,8 +303,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const text = queryTextOf(named.body, named.search);
     const refused = text === undefined ? undefined : guard.precheck(text);
     if (refused) {
+      // Served like Apollo's own request errors: in the media type the Accept header chose, with
+      // 400 for application/graphql-response+json and 200 for the legacy application/json
+      // (statusForMediaType in errors.ts); 400 application/json where Apollo would not answer.
       const { http: _h, ...extensions } = refused.extensions;
-      sendJson(res, 400, { errors: [{ message: refused.message, extensions }] });
+      const body = { errors: [{ message: refused.message, extensions }] };
+      const contentType = singleResultContentType(req.headers.accept);
+      const status = contentType ? statusForMediaType(400, contentType, JSON.stringify(body)) : 400;
+      sendJson(res, status, body, contentType);
       return;
     }
     const started = Date.now();
@@ -367,6 +373,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       // A compiled read: the body PostgreSQL built, as it is; unless Apollo answered with an
       // error after the plugin ran (e.g. 406 for an Accept header it cannot serve).
       const body = compiled.body !== undefined && !result.body.string.includes('"errors"') ? compiled.body : result.body.string;
+      // Apollo answers parse, validation and variable errors with 400 whatever the media type;
+      // for application/json GraphQL over HTTP asks for 200 (errors.ts).
+      res.statusCode = statusForMediaType(res.statusCode, result.headers.get("content-type"), body);
       res.setHeader("content-length", Buffer.byteLength(body));
       res.end(body);
     } else {

@@ -14,8 +14,9 @@
  *    only: FORBIDDEN, HTTP 403), and the per-IP rate limit of login and registerCustomer
  *    (rate-limit.ts: RATE_LIMITED, HTTP 429).
  *
- * QUERY_TOO_COMPLEX is HTTP 400. Nothing executes before every check passed. The 1 MB body cap
- * is in http.ts.
+ * QUERY_TOO_COMPLEX is HTTP 400 (200 when the response is the legacy application/json, like
+ * every GraphQL request error: statusForMediaType in errors.ts). Nothing executes before every
+ * check passed. The 1 MB body cap is in http.ts.
  */
 import type { ApolloServerPlugin } from "@apollo/server";
 import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
