@@ -328,7 +328,7 @@
     if (err && err.code === 4403) {
       stopLive();
       setConn("off", "offline");
-      showError("The server refused the token: paste a valid one.");
+      showError("The server refused the token, or it expired: paste a valid one.");
       return;
     }
     retryLater(); // connection lost: resume from the saved cursor

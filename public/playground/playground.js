@@ -62,9 +62,9 @@
   function describeError(err) {
     if (Array.isArray(err)) return err; // GraphQL errors sent by the server
     if (err && typeof err.code === "number") {
-      // A CloseEvent: 4403 = the token was refused, 4400 = bad message, 1006 = connection lost.
+      // A CloseEvent: 4403 = the token was refused or expired, 4400 = bad message, 1006 = connection lost.
       var msg = "WebSocket closed: " + err.code + (err.reason ? " " + err.reason : "");
-      if (err.code === 4403) msg += " (the Authorization token was refused)";
+      if (err.code === 4403) msg += " (the Authorization token was refused, or has expired)";
       return [{ message: msg }];
     }
     return [{ message: (err && err.message) || String(err) }];

@@ -40,11 +40,47 @@ export async function viewerFromAuthorization(key: TokenKey, header: string | un
   let cache = verified.get(key);
   if (!cache) verified.set(key, (cache = new Map()));
   const hit = cache.get(m[1]!);
-  if (hit && (hit.exp === undefined || hit.exp > Math.floor(Date.now() / 1000))) return hit;
+  if (hit && !tokenExpired(hit)) return hit;
   const viewer = await verifyToken(key, m[1]!);
   if (cache.size >= MAX_CACHED_TOKENS) cache.clear();
   cache.set(m[1]!, viewer);
   return viewer;
+}
+
+/**
+ * Whether the viewer's token has expired by now (wall clock, as jose checks `exp`: expired from
+ * the second `exp` on). Anonymous viewers and tokens without `exp` never expire. A verified
+ * viewer outlives its token on a WebSocket: every operation there checks this again.
+ */
+export function tokenExpired(viewer: Viewer, nowMs = Date.now()): boolean {
+  const exp = "exp" in viewer ? viewer.exp : undefined;
+  return exp !== undefined && exp <= Math.floor(nowMs / 1000);
+}
+
+/**
+ * Calls `fn` once, when the viewer's token expires (wall clock; at once if it already has);
+ * nothing for a token without `exp`. Returns a cancel function. Timers are unref'd and re-armed
+ * past setTimeout's 24.8-day maximum (a "30d" token is not cut short).
+ */
+export function atTokenExpiry(viewer: Viewer, fn: () => void): () => void {
+  const exp = "exp" in viewer ? viewer.exp : undefined;
+  if (exp === undefined) return () => {};
+  let timer: NodeJS.Timeout | undefined;
+  let cancelled = false;
+  const arm = () => {
+    timer = undefined;
+    if (cancelled) return;
+    // A timer may fire a millisecond before the wall clock reaches exp: re-arm for the rest.
+    const ms = exp * 1000 - Date.now();
+    if (ms <= 0) return fn();
+    timer = setTimeout(arm, Math.min(ms, 2 ** 31 - 1));
+    timer.unref();
+  };
+  arm();
+  return () => {
+    cancelled = true;
+    if (timer) clearTimeout(timer);
+  };
 }
 
 const MAX_CACHED_TOKENS = 10_000;

@@ -10,6 +10,7 @@
  */
 import { and, asc, gt, lt, sql, type SQL } from "drizzle-orm";
 import { canSeeEvent, statusEventScope } from "../auth/policy.js";
+import { atTokenExpiry } from "../auth/tokens.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { Database } from "../db/client.js";
 import { statusEvents, type StatusEventRow } from "../db/schema.js";
@@ -248,20 +249,12 @@ export class EventBus {
     let replayDone = afterId === undefined || impossible;
     // Live-only: everything the bus dispatches from now on (it has dispatched up to lastId).
     if (afterId === undefined) lastDelivered = this.lastId;
-    let expiry: NodeJS.Timeout | undefined;
-    const exp = "exp" in viewer ? viewer.exp : undefined;
-    if (exp !== undefined) {
-      const ms = exp * 1000 - (this.opts.clock?.now() ?? new Date()).getTime();
-      const fail = () => sub.fail(unauthenticated("Token expired"));
-      if (ms <= 0) fail();
-      else {
-        expiry = setTimeout(fail, Math.min(ms, 2 ** 31 - 1));
-        expiry.unref();
-      }
-    }
+    // At the token's exp (the wall clock, as jose checks it; not the business clock) the stream
+    // fails with UNAUTHENTICATED; the WebSocket then closes with 4403 (http.ts).
+    const cancelExpiry = atTokenExpiry(viewer, () => sub.fail(unauthenticated("Token expired")));
     const cleanup = () => {
       this.subscribers.delete(sub);
-      if (expiry) clearTimeout(expiry);
+      cancelExpiry();
       sub.end();
     };
     const fetchReplay = async () => {

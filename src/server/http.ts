@@ -10,21 +10,21 @@ import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/di
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
-import { tokenKey, viewerFromAuthorization } from "../auth/tokens.js";
+import { atTokenExpiry, tokenExpired, tokenKey, viewerFromAuthorization } from "../auth/tokens.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { Database } from "../db/client.js";
 import { setCursorSecret } from "../shared/connections.js";
 import { CompiledReadFastPath, plainRequest, singleResultContentType } from "./compiler/fast-path.js";
 import { CompiledReads, type CompiledSlot } from "./compiler/plugin.js";
 import { createContext, type AppServices, type Clock, type Context } from "./context.js";
-import { formatError, setUnexpectedErrorReporter, statusForMediaType } from "./errors.js";
+import { formatError, setUnexpectedErrorReporter, statusForMediaType, unauthenticated } from "./errors.js";
 import { OperationGuard, type QueryLimits } from "./limits.js";
 import type { Logger } from "./logger.js";
 import { DatabaseKeyValueCache, rewriteTrustedRequest, type TrustedDocuments } from "./persisted.js";
 import { AuthRateLimiter, clientIpOf, DatabaseRateLimitStore, MemoryRateLimitStore } from "./rate-limit.js";
 import { buildGatewaySchema } from "./schema.js";
 import { checkInputText, inputTextPlugin } from "./input-text.js";
-import { checkResolvedSubscribe, formatSubscriptionResult } from "./ws-operations.js";
+import { checkResolvedSubscribe, closeExpiredSocket, formatSubscriptionResult } from "./ws-operations.js";
 import { GraphQLError } from "graphql";
 import { staticRoutes } from "./static.js";
 import { EventBus } from "../events/bus.js";
@@ -443,7 +443,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
   const sharedExecution = new SharedSubscriptionExecution();
-  const wsServer = useServer<Record<string, unknown>, { viewer?: Awaited<ReturnType<typeof viewerFromAuthorization>> }>(
+  const wsServer = useServer<Record<string, unknown>, { viewer?: Viewer; cancelExpiry?: () => void }>(
     {
       schema,
       // Each event is executed once per (document, variables, viewer) and shared by its subscribers.
@@ -452,23 +452,34 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         const auth = ctx.connectionParams?.authorization;
         // A present but non-string authorization is a bad credential, not an anonymous caller.
         if (auth !== undefined && auth !== null && typeof auth !== "string") return false;
+        let viewer: Viewer;
         try {
-          ctx.extra.viewer = await viewerFromAuthorization(key, auth);
-          return true;
+          viewer = await viewerFromAuthorization(key, auth);
         } catch {
           return false; // closes with 4403 Forbidden
         }
+        if (tokenExpired(viewer)) return false;
+        ctx.extra.viewer = viewer;
+        // The token is checked once here, and the socket outlives it: at its exp the socket is
+        // closed with 4403 (after its subscriptions have ended with UNAUTHENTICATED).
+        ctx.extra.cancelExpiry = atTokenExpiry(viewer, () => closeExpiredSocket(ctx, ctx.extra.socket));
+        return true;
       },
+      onClose: (ctx) => ctx.extra.cancelExpiry?.(),
       context: (ctx) =>
         createContext(app, ctx.extra.viewer ?? { role: "ANONYMOUS" }, randomUUID(), clientIpOf(ctx.extra.request, opts.trustProxyHops)),
-      // The same limits as HTTP (and graphql's validation) before anything runs (limits.ts), then
-      // variables coerced with their codes and the input checks (ws-operations.ts, input-text.ts).
+      // Every operation first checks the token has not expired since the connection (nothing runs,
+      // not even the rate limit's count); then the same limits as HTTP (and graphql's validation)
+      // before anything runs (limits.ts), then variables coerced with their codes and the input
+      // checks (ws-operations.ts, input-text.ts); and the token once more just before it runs.
       onSubscribe: async (ctx, _id, payload) => {
         const viewer = ctx.extra.viewer ?? { role: "ANONYMOUS" as const };
+        if (tokenExpired(viewer)) return [unauthenticated("Token expired")];
         const prepared = await guard.prepareWsOperation(payload, viewer, clientIpOf(ctx.extra.request, opts.trustProxyHops));
         if (Array.isArray(prepared)) return prepared;
         const refused = checkResolvedSubscribe(schema, prepared.document, prepared.operation, payload.variables ?? {}, checkInputText);
         if (refused) return refused;
+        if (tokenExpired(viewer)) return [unauthenticated("Token expired")];
         return { schema, document: prepared.document, operationName: payload.operationName, variableValues: payload.variables };
       },
       onNext: (_ctx, _id, _payload, _args, result) => formatSubscriptionResult(result),

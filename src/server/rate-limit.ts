@@ -5,8 +5,12 @@
  * `Retry-After` — so nothing is written (not even the per-phone failed-PIN counter, which stays
  * the second, per-account lock of RULES §3).
  *
- * ADMIN and PARTNER tokens are not limited (authenticated back offices onboard customers in
- * bulk); anonymous and CUSTOMER callers are. With PostgreSQL the counters live in the
+ * Who is exempt (`exempt` below): ADMIN from both buckets (the operator's own token, which
+ * can mint any token anyway: limiting it protects nothing and would block bulk back-office
+ * work); PARTNER from `register` only (partners onboard their customers in bulk), not from
+ * `login` (a partner has no reason to try many phone/PIN pairs; exempting it would turn any
+ * leaked partner token into a credential-stuffing pass). Anonymous and CUSTOMER callers are
+ * limited on both. With PostgreSQL the counters live in the
  * `rate_limit_counters` table (one upsert per call), so every instance shares them; on the
  * embedded PGlite (one process) they are kept in memory.
  */
@@ -87,6 +91,11 @@ export class DatabaseRateLimitStore implements RateLimitStore {
   }
 }
 
+/** Callers a bucket does not count (see the header): ADMIN for both, PARTNER for `register` only. */
+export function exempt(viewer: Viewer, bucket: string): boolean {
+  return viewer.role === "ADMIN" || (viewer.role === "PARTNER" && bucket === "register");
+}
+
 export interface AuthRateLimitOptions {
   /** Calls per client IP per window for each limited mutation; 0 turns the limit off. */
   perWindow: number;
@@ -135,8 +144,9 @@ export class AuthRateLimiter {
 
   /** Counts the operation's limited calls for `clientIp`; throws RATE_LIMITED when over the limit. */
   async check(viewer: Viewer, clientIp: string, document: DocumentNode, operation: OperationDefinitionNode): Promise<void> {
-    if (!this.enabled || viewer.role === "ADMIN" || viewer.role === "PARTNER") return;
+    if (!this.enabled) return;
     const counts = limitedFieldCounts(document, operation);
+    for (const bucket of counts.keys()) if (exempt(viewer, bucket)) counts.delete(bucket);
     if (counts.size === 0) return;
     const now = this.now();
     const start = Math.floor(now / this.windowMs) * this.windowMs;

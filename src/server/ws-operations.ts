@@ -66,3 +66,27 @@ export function formatSubscriptionResult(result: ExecutionResult): FormattedExec
   if (!result.errors?.length) return undefined;
   return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) };
 }
+
+/**
+ * A socket whose token expires is closed with 4403 (graphql-ws' Forbidden), idle or not: called
+ * at the token's `exp` (atTokenExpiry, armed at connection). Its running subscriptions end at the
+ * same moment with UNAUTHENTICATED (the event bus's own expiry), and those errors go out first:
+ * the close waits until the socket has no operation left, at most `graceMs`. Operations arriving
+ * meanwhile are refused by the per-operation check (http.ts onSubscribe).
+ */
+export function closeExpiredSocket(
+  ctx: { readonly subscriptions: Record<string, unknown> },
+  socket: { readonly readyState: number; readonly OPEN: number; close(code: number, reason: string): void },
+  graceMs = 1_000,
+): void {
+  const until = Date.now() + graceMs;
+  const attempt = () => {
+    if (socket.readyState !== socket.OPEN) return;
+    if (Object.keys(ctx.subscriptions).length > 0 && Date.now() < until) {
+      setTimeout(attempt, 10).unref();
+      return;
+    }
+    socket.close(4403, "Token expired");
+  };
+  attempt();
+}
