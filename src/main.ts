@@ -73,16 +73,20 @@ async function main() {
 
   if (config.nodeEnv !== "production") {
     const admin = await mintToken(tokenKey(config.jwtSecret), { role: "ADMIN", sub: "playground", expiresIn: "12h" });
+    // The pages come with a development token only when opened on this machine by a loopback
+    // name (src/server/static.ts): on a wildcard address, point at 127.0.0.1.
+    const pages = config.host === "0.0.0.0" || config.host === "::" ? `http://127.0.0.1:${gateway.port}` : gateway.url;
     const lines = [
       "",
       `  GraphQL:     ${gateway.url}/graphql`,
-      `  Playground:  ${gateway.url}/playground`,
-      `  Dashboard:   ${gateway.url}/dashboard   (partner view; "Use demo partner" in development)`,
+      `  Playground:  ${pages}/playground`,
+      `  Dashboard:   ${pages}/dashboard   (partner view; "Use demo partner" at localhost/127.0.0.1)`,
       `  Health:      ${gateway.url}/healthz  ${gateway.url}/readyz`,
       `  Database:    ${database.kind === "pglite" ? `embedded PGlite in ${config.dataDir}` : "PostgreSQL (DATABASE_URL)"}`,
       "",
       "  ADMIN token (12 h; paste into the playground's headers as",
-      '  {"Authorization": "Bearer <token>"}):',
+      '  {"Authorization": "Bearer <token>"}; the pages prefill tokens only at localhost/127.0.0.1',
+      "  from this machine):",
       "",
       `  ${admin}`,
       "",

@@ -12,6 +12,8 @@
   var WS_URL = GRAPHQL_URL.replace(/^http/, "ws");
   var TOKEN_KEY = "dashboard.token"; // sessionStorage: this tab only, survives a reload
   var MAX_EVENTS = 100;
+  var NO_DEMO_TOKEN =
+    "No demo token here (only for the gateway's own machine, as localhost or 127.0.0.1, in development): paste a PARTNER token (npm run token -- --role PARTNER --sub <partner id>).";
 
   var ME = "query Me { me { role partner { id code name } } }";
   var LOANS = [
@@ -391,13 +393,25 @@
     showCursor();
     if (state.token) startLive();
   });
-  if (config.development) {
-    // Development only: the gateway mints a PARTNER token for its first partner.
+  if (config.demoToken) {
+    // Development only, and only for a page opened on the gateway's machine as localhost or
+    // 127.0.0.1: the gateway mints a PARTNER token for its first partner. Elsewhere the button
+    // stays hidden and /dashboard/demo-token is 404: paste a token.
     $("demo").hidden = false;
     $("demo").addEventListener("click", function () {
       fetch("/dashboard/demo-token")
         .then(function (res) {
-          return res.json();
+          return res.json().then(
+            function (body) {
+              if (!body.token && res.status === 404 && body.error === "Not found") {
+                throw new Error(NO_DEMO_TOKEN);
+              }
+              return body;
+            },
+            function () {
+              throw new Error(NO_DEMO_TOKEN);
+            },
+          );
         })
         .then(function (body) {
           if (!body.token) throw new Error(body.error || "No demo partner");

@@ -19,9 +19,13 @@
   var wsUrl = httpUrl.replace(/^http/, "ws");
   var defaultHeaders = config.headers ? JSON.stringify(config.headers, null, 2) : "";
 
-  document.getElementById("env-note").textContent = config.development
+  // A token comes with the page only in development and only when it was opened on this
+  // machine as localhost / 127.0.0.1 / [::1] (src/server/static.ts); otherwise paste one.
+  document.getElementById("env-note").textContent = config.headers
     ? "development: the Headers tab holds a fresh ADMIN token (1 h)"
-    : 'paste {"Authorization": "Bearer <token>"} into the Headers tab (an ADMIN token also unlocks the schema docs: then press ↻ re-fetch)';
+    : config.development
+      ? 'paste {"Authorization": "Bearer <token>"} into the Headers tab (npm start prints an ADMIN token; one is prefilled only on the gateway\'s machine, at localhost or 127.0.0.1)'
+      : 'paste {"Authorization": "Bearer <token>"} into the Headers tab (an ADMIN token also unlocks the schema docs: then press ↻ re-fetch)';
 
   function headerValue(headers, name) {
     var wanted = name.toLowerCase();

@@ -5,11 +5,14 @@
  *
  * Development only: the playground page carries a short-lived ADMIN token for its headers
  * editor, and /dashboard/demo-token hands out a PARTNER token for the first partner. With
- * `development: false` (NODE_ENV=production) neither exists.
+ * `development: false` (NODE_ENV=production) neither exists. Even in development they are
+ * handed out only to a request from this machine that names this machine (`localRequest`):
+ * anything else gets the pages without a token (paste one) and a 404 for the demo token.
  */
 import { createHash } from "node:crypto";
 import { existsSync, promises as fs } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isIPv4 } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -75,6 +78,52 @@ const CSP = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join("; ");
+
+/**
+ * A loopback peer address as Node reports `socket.remoteAddress`: 127.0.0.0/8, ::1, or an
+ * IPv4-mapped ::ffff:127.x.x.x (a server listening on "::" sees IPv4 peers that way).
+ */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const a = address.toLowerCase();
+  if (a === "::1") return true;
+  const v4 = a.startsWith("::ffff:") ? a.slice("::ffff:".length) : a;
+  return isIPv4(v4) && v4.startsWith("127.");
+}
+
+/**
+ * A Host header naming this machine by a loopback name: `localhost`, a dotted 127.x.x.x or
+ * `[::1]`, each with an optional port. Nothing else, not even `*.localhost` (not every resolver
+ * keeps those on this machine) or `0.0.0.0`: a page whose origin is any other name (DNS
+ * rebinding points a name of the attacker's at 127.0.0.1) sends that name here.
+ */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (!host) return false;
+  const m = /^(localhost|\[::1\]|[0-9.]+)(?::\d{1,5})?$/i.exec(host);
+  if (!m) return false;
+  const name = m[1]!.toLowerCase();
+  return name === "localhost" || name === "[::1]" || (isIPv4(name) && name.startsWith("127."));
+}
+
+/** Headers a proxy adds: a request carrying any of them came through one. */
+const PROXY_HEADERS = ["x-forwarded-for", "forwarded", "x-real-ip", "x-forwarded-host"];
+
+/**
+ * May this request be handed a development token? Only when the TCP peer itself is loopback,
+ * the Host header is a loopback name (a DNS-rebound page sends its own name), the request
+ * target is a path (not an absolute URL naming another host) and no proxy header is present.
+ * Forwarding headers never make a caller local, whatever TRUST_PROXY_HOPS says; their mere
+ * presence makes it not local: a reverse proxy on this machine (whose requests come from
+ * 127.0.0.1, often with `Host: 127.0.0.1:<port>`) is passing on someone else's.
+ */
+export function localRequest(req: Pick<IncomingMessage, "headers" | "socket" | "url">): boolean {
+  return (
+    isLoopbackAddress(req.socket.remoteAddress) &&
+    isLoopbackHost(req.headers.host) &&
+    (req.url ?? "").startsWith("/") &&
+    !PROXY_HEADERS.some((h) => req.headers[h] !== undefined)
+  );
+}
 
 /** Walks up from this module (src/server or dist/server) to the first folder holding `rel`. */
 function findUp(rel: string): string | undefined {
@@ -180,10 +229,16 @@ export function staticRoutes(opts: StaticRoutesOptions): StaticRoutes {
       return;
     }
     const config: Record<string, unknown> = { development: opts.development };
-    if (opts.development && file.startsWith("playground/")) {
-      // Development only: a short-lived ADMIN token for the headers editor. Never in production.
-      const token = await mintToken(key, { role: "ADMIN", sub: "playground", expiresIn: PLAYGROUND_TOKEN_TTL });
-      config.headers = { Authorization: `Bearer ${token}` };
+    // Development, and asked from this machine by a loopback name only (localRequest); never in production.
+    if (opts.development && localRequest(req)) {
+      if (file.startsWith("playground/")) {
+        // A short-lived ADMIN token for the headers editor.
+        const token = await mintToken(key, { role: "ADMIN", sub: "playground", expiresIn: PLAYGROUND_TOKEN_TTL });
+        config.headers = { Authorization: `Bearer ${token}` };
+      } else {
+        // The dashboard's "Use demo partner" button: /dashboard/demo-token answers this caller.
+        config.demoToken = true;
+      }
     }
     const html = loaded.body.toString("utf8").replace("__PAGE_CONFIG__", () => jsonForScript(config));
     const body = Buffer.from(html, "utf8");
@@ -191,14 +246,17 @@ export function staticRoutes(opts: StaticRoutesOptions): StaticRoutes {
     res.setHeader("content-type", HTML);
     res.setHeader("content-security-policy", CSP);
     res.setHeader("x-frame-options", "DENY");
-    // The development page holds a token: never stored by the browser or a proxy.
+    // The development page may hold a token: never stored by the browser or a proxy.
     res.setHeader("cache-control", "no-store");
     res.setHeader("content-length", body.length);
     res.statusCode = 200;
     res.end(req.method === "HEAD" ? undefined : body);
   }
 
-  /** Development only: a PARTNER token (1 h) for the first partner, so the dashboard shows data. */
+  /**
+   * Development only, and for a local request only: a PARTNER token (1 h) for the first partner,
+   * so the dashboard shows data.
+   */
   async function serveDemoToken(res: ServerResponse): Promise<void> {
     const [partner] = await listPartners(opts.database.db, { role: "ADMIN", sub: "dashboard" });
     commonHeaders(res);
@@ -215,7 +273,8 @@ export function staticRoutes(opts: StaticRoutesOptions): StaticRoutes {
     const path = url.pathname;
     const asset = ASSETS[path];
     const page = PAGES[path];
-    const demo = opts.development && path === DEMO_TOKEN_PATH;
+    // Anywhere else (production, another machine, a name other than localhost) it does not exist: 404.
+    const demo = opts.development && path === DEMO_TOKEN_PATH && localRequest(req);
     if (!asset && !page && !demo) return false;
     const method = (req.method ?? "GET").toUpperCase();
     if (method !== "GET" && method !== "HEAD") {

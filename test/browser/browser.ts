@@ -46,13 +46,13 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** A headless Chromium with a fresh, throw-away user-data-dir. */
-export async function launchBrowser(): Promise<Browser> {
+/** A headless Chromium with a fresh, throw-away user-data-dir (and any extra switches). */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   const userDataDir = await mkdtemp(join(tmpdir(), "gateway-chromium-"));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM!,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     viewport: { width: 1440, height: 900 },
     timeout: 30_000,
   });

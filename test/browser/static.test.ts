@@ -1,6 +1,7 @@
 /**
  * The playground's and dashboard's files over plain HTTP (no browser needed): the allow-list,
- * the development-only token in the playground page, and nothing of it in production.
+ * the development-only token in the playground page (only for a Host header naming this
+ * machine: test/dev-tokens.test.ts has the remote peers), and nothing of it in production.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,6 +10,7 @@ import { tokenKey, viewerFromAuthorization } from "../../src/auth/tokens.js";
 import { createLogger } from "../../src/server/logger.js";
 import { staticRoutes } from "../../src/server/static.js";
 import { makePartner } from "../support/factories.js";
+import { rawGet } from "../support/raw-http.js";
 import { TEST_JWT_SECRET, world } from "../support/world.js";
 
 const ASSETS: [string, RegExp][] = [
@@ -33,6 +35,12 @@ function pageConfig(html: string): Record<string, any> {
   const m = /<script id="page-config" type="application\/json">([^<]*)<\/script>/.exec(html);
   expect(m).not.toBeNull();
   return JSON.parse(m![1]!);
+}
+
+/** GET `path` from the gateway at `base` with exactly these headers (test/support/raw-http.ts). */
+function rawGetFrom(base: string, path: string, headers: Record<string, string>) {
+  const u = new URL(base);
+  return rawGet(u.hostname, u.port, path, headers);
 }
 
 describe("playground and dashboard files", () => {
@@ -104,7 +112,53 @@ describe("playground and dashboard files", () => {
     const viewer = await viewerFromAuthorization(tokenKey(TEST_JWT_SECRET), `Bearer ${body.token}`);
     expect(viewer).toMatchObject({ role: "PARTNER", partnerId: body.partner.id });
     const dash = await fetch((await base()) + "/dashboard");
-    expect(pageConfig(await dash.text())).toEqual({ development: true });
+    expect(pageConfig(await dash.text())).toEqual({ development: true, demoToken: true });
+  });
+
+  it("development: tokens only when the Host header names this machine (DNS rebinding gets none)", async () => {
+    await makePartner();
+    const b = await base();
+    const port = new URL(b).port;
+    const key = tokenKey(TEST_JWT_SECRET);
+    // The peer is 127.0.0.1 throughout: what a page on a rebound name sends is its own name.
+    const refused: [string, Record<string, string>][] = [
+      ["/playground", { host: "evil.example" }],
+      ["/playground", { host: `evil.example:${port}` }],
+      ["/playground", { host: `localhost.evil.example:${port}` }],
+      ["/playground", { host: `127.0.0.1.nip.io:${port}` }],
+      ["/playground", { host: `app.localhost:${port}` }],
+      ["/playground", { host: `0.0.0.0:${port}` }],
+      ["/playground", { host: `127.1:${port}` }],
+      ["/playground", { host: `2130706433:${port}` }],
+      ["/playground", { host: `[::ffff:127.0.0.1]:${port}` }],
+      ["/playground", { host: `localhost:${port}:80` }],
+      ["/playground", { host: `evil.example`, "x-forwarded-host": "localhost", forwarded: "host=localhost" }],
+      // Absolute-form request target naming another host, whatever Host says.
+      ["http://evil.example/playground", { host: `localhost:${port}` }],
+    ];
+    for (const [path, headers] of refused) {
+      const what = `${path} ${JSON.stringify(headers)}`;
+      const page = await rawGetFrom(b, path, headers);
+      expect(page.status, what).toBe(200);
+      expect(pageConfig(page.body), what).toEqual({ development: true });
+      expect(page.body, what).not.toMatch(/eyJ|Bearer|Authorization/);
+      const dash = await rawGetFrom(b, path.replace("/playground", "/dashboard"), headers);
+      expect(pageConfig(dash.body), what).toEqual({ development: true });
+      const demo = await rawGetFrom(b, path.replace("/playground", "/dashboard/demo-token"), headers);
+      expect(demo.status, what).toBe(404);
+      expect(demo.body, what).not.toContain("eyJ");
+    }
+    // The same peer, by a loopback name: the tokens as before.
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, "localhost", "LOCALHOST", `127.8.9.10:${port}`, `[::1]:${port}`]) {
+      const page = await rawGetFrom(b, "/playground", { host });
+      expect(page.status, host).toBe(200);
+      const config = pageConfig(page.body);
+      expect((await viewerFromAuthorization(key, config.headers?.Authorization)).role, host).toBe("ADMIN");
+      expect(pageConfig((await rawGetFrom(b, "/dashboard", { host })).body), host).toEqual({ development: true, demoToken: true });
+      const demo = await rawGetFrom(b, "/dashboard/demo-token", { host });
+      expect(demo.status, host).toBe(200);
+      expect((await viewerFromAuthorization(key, `Bearer ${JSON.parse(demo.body).token}`)).role, host).toBe("PARTNER");
+    }
   });
 
   describe("production (development: false)", () => {
