@@ -18,9 +18,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { mintToken, tokenKey } from "../src/auth/tokens.js";
-import { encodeEventCursor } from "../src/events/bus.js";
 
 const env = process.env;
+/** The event id a delivered cursor carries: base64url("e2|LOAN|<id>|tag") (signed; read here, never forged). */
+const eventIdOf = (cursor: string) => Buffer.from(cursor, "base64url").toString("utf8").split("|")[2] ?? "";
 const need = (k: string) => env[k] ?? (console.error(`fanout: ${k} not set (run bench/fanout.sh)`), process.exit(2));
 const URL_HTTP = need("FANOUT_URL");
 const GW_PID = Number(need("FANOUT_GW_PID"));
@@ -350,11 +351,11 @@ async function main() {
 
   const allLoans = rounds.flatMap((rd) => rd.loans.map((l) => ({ ...l, round: rd.round })));
   const ids = allLoans.map((l) => `'${l.loanId}'`).join(",");
-  const cursorOf = new Map<string, (typeof allLoans)[number]>();
+  const loanOfEvent = new Map<string, (typeof allLoans)[number]>();
   for (const line of psql(`select id, entity_id from status_events where entity_type = 'LOAN' and to_status = 'CURRENT' and entity_id in (${ids})`).split("\n").filter(Boolean)) {
     const [id, entity] = line.split("|");
     const loan = allLoans.find((l) => l.loanId === entity)!;
-    cursorOf.set(encodeEventCursor(BigInt(id!)), loan);
+    loanOfEvent.set(id!, loan);
   }
   const seen = new Set<string>();
   let duplicates = 0;
@@ -368,7 +369,7 @@ async function main() {
   for (const rep of reports) {
     for (const [i, t, cursor, loanId] of rep.receipts) {
       const s = subs[i]!;
-      const l = cursor ? cursorOf.get(cursor) : undefined;
+      const l = cursor ? loanOfEvent.get(eventIdOf(cursor)) : undefined;
       if (!l) {
         unexpected++;
         continue;
@@ -400,7 +401,7 @@ async function main() {
   const expectedMeasured = measuredRounds.reduce((s, rd) => s + rd.loans.reduce((a, l) => a + subs.filter((x) => mayGet(x, l.partnerId)).length, 0), 0);
   const deliveredMeasured = latFromResponse.length;
   const warmExpected = rounds[0]!.loans.reduce((a, l) => a + subs.filter((x) => mayGet(x, l.partnerId)).length, 0);
-  const warmDelivered = [...seen].filter((k) => cursorOf.get(k.split("|")[1]!)?.round === 0).length;
+  const warmDelivered = [...seen].filter((k) => loanOfEvent.get(eventIdOf(k.slice(k.indexOf("|") + 1)))?.round === 0).length;
   const clientErrors = reports.flatMap((r) => r.errors);
   const cpuRounds = cpuDelta(c2!, c3);
   const events = measuredRounds.reduce((s, r) => s + r.loans.length, 0);

@@ -45,6 +45,10 @@ export interface Config {
   /** Automatic persisted queries (Apollo APQ), cached in the database. */
   persistedQueries: boolean;
   persistedQueryTtlSeconds: number;
+  /** New APQ entries one client IP may register per hour (ADMIN and PARTNER exempt; 0 = no cap). */
+  persistedQueryRegistrationsPerHour: number;
+  /** Rows the APQ table may hold; past it the oldest are evicted. */
+  persistedQueryMaxEntries: number;
   /** Path of a trusted-documents manifest ({"<sha256>": "<document>"}); set: only those for non-ADMIN. */
   trustedDocuments: string | undefined;
 }
@@ -121,6 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxyHops: intVar(env, "TRUST_PROXY_HOPS", 0, 0, 10),
     persistedQueries: boolVar(env, "PERSISTED_QUERIES", true),
     persistedQueryTtlSeconds: intVar(env, "PERSISTED_QUERY_TTL_SECONDS", 7 * 86_400, 60, 365 * 86_400),
+    persistedQueryRegistrationsPerHour: intVar(env, "PERSISTED_QUERY_REGISTRATIONS_PER_HOUR", 100, 0, 1_000_000),
+    persistedQueryMaxEntries: intVar(env, "PERSISTED_QUERY_MAX_ENTRIES", 5_000, 1, 10_000_000),
     trustedDocuments: env.TRUSTED_DOCUMENTS || undefined,
   };
 }

@@ -58,7 +58,13 @@ async function main() {
       trustProxyHops: config.trustProxyHops,
       requestTimeoutMs: config.requestTimeoutMs,
       adminRequestTimeoutMs: config.adminRequestTimeoutMs,
-      persistedQueries: config.persistedQueries ? { ttlSeconds: config.persistedQueryTtlSeconds } : false,
+      persistedQueries: config.persistedQueries
+        ? {
+            ttlSeconds: config.persistedQueryTtlSeconds,
+            registrationsPerHour: config.persistedQueryRegistrationsPerHour,
+            maxEntries: config.persistedQueryMaxEntries,
+          }
+        : false,
       trustedDocuments,
     },
   });

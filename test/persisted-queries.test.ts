@@ -6,9 +6,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { eq } from "drizzle-orm";
+import { randomInt } from "node:crypto";
+import { count, desc, eq, like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../src/config.js";
+import { ConfigError, loadConfig } from "../src/config.js";
 import { persistedQueries } from "../src/db/schema.js";
 import { DatabaseKeyValueCache, sha256Hex, TrustedDocuments } from "../src/server/persisted.js";
 import { startExtraGateway, wsOnce, type ExtraGateway } from "./support/gateways.js";
@@ -204,5 +205,104 @@ describe("trusted documents", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/**
+ * Registration is bounded (src/server/persisted.ts): new entries per client IP per window
+ * (ADMIN and PARTNER exempt) and rows in the table in all, the oldest evicted. Over the client's
+ * cap the query runs and is not stored (an APQ client re-sends the text on the next miss).
+ * Each test has its own client addresses (X-Forwarded-For behind one trusted proxy).
+ */
+describe("APQ registration limits", () => {
+  const freshIp = () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
+  const from = (ip: string) => ({ "x-forwarded-for": ip });
+  const register = (gw: ExtraGateway, q: string, ip: string, token: string | null = null) => gw.post({ query: q, extensions: pq(q) }, token, from(ip));
+  const apqRows = async () => {
+    const [row] = await (await world()).database.db.select({ n: count() }).from(persistedQueries).where(like(persistedQueries.key, "apq:%"));
+    return row!.n;
+  };
+
+  it("a client over its cap gets its answer (200, data) but nothing is stored; other clients, ADMIN and the next window register", async () => {
+    let now = Date.UTC(2030, 0, 1, 0, 10);
+    const gw = await startExtraGateway({ trustProxyHops: 1, persistedQueries: { registrationsPerHour: 2, now: () => now } });
+    try {
+      const ip = freshIp();
+      const [q1, q2, q3, q4, q5] = ["C1", "C2", "C3", "C4", "C5"].map(unique);
+      for (const q of [q1!, q2!]) {
+        const r = await register(gw, q, ip);
+        expect(r.errors).toBeUndefined();
+        expect((await storedApq(q))?.document).toBe(q);
+      }
+      // A registered query is still served by hash, and registering it again is no new entry.
+      expect((await gw.post({ extensions: pq(q1!) }, null, from(ip))).data).toEqual({ me: null });
+      expect((await register(gw, q1!, ip)).errors).toBeUndefined();
+      // The third new entry from this address: the query runs, it is not stored.
+      const over = await register(gw, q3!, ip);
+      expect(over.status).toBe(200);
+      expect(over.errors).toBeUndefined();
+      expect(over.data).toEqual({ me: null });
+      expect(await storedApq(q3!)).toBeUndefined();
+      expect(codeOf(await gw.post({ extensions: pq(q3!) }, null, from(ip)))).toBe("PERSISTED_QUERY_NOT_FOUND");
+      // Over WebSocket too.
+      const overWs = await wsOnce(gw.wsUrl, { query: q4!, extensions: pq(q4!) }, null, 5000, from(ip));
+      expect(overWs.data).toEqual({ me: null });
+      expect(await storedApq(q4!)).toBeUndefined();
+      // Another address, and an ADMIN token from this one, register.
+      expect((await register(gw, q3!, freshIp())).errors).toBeUndefined();
+      expect((await storedApq(q3!))?.document).toBe(q3);
+      expect((await register(gw, q4!, ip, await adminToken())).errors).toBeUndefined();
+      expect((await storedApq(q4!))?.document).toBe(q4);
+      // The next window.
+      now += 3_600_000;
+      expect((await register(gw, q5!, ip)).errors).toBeUndefined();
+      expect((await storedApq(q5!))?.document).toBe(q5);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it("the table holds at most maxEntries: the oldest are evicted, the newest stored and served by every instance", async () => {
+    const a = await startExtraGateway({ trustProxyHops: 1, persistedQueries: { maxEntries: 3 } });
+    const b = await startExtraGateway({ trustProxyHops: 1, persistedQueries: { maxEntries: 3 } });
+    try {
+      const qs = ["T1", "T2", "T3", "T4", "T5"].map(unique);
+      for (const q of qs) expect((await register(a, q, freshIp())).errors).toBeUndefined();
+      expect(await apqRows()).toBe(3);
+      expect(await storedApq(qs[0]!)).toBeUndefined();
+      expect(await storedApq(qs[1]!)).toBeUndefined();
+      for (const q of qs.slice(2)) {
+        expect((await storedApq(q))?.document).toBe(q);
+        expect((await b.post({ extensions: pq(q) })).data).toEqual({ me: null });
+      }
+      // b never saw T1: it asks the table, where it is gone.
+      expect(codeOf(await b.post({ extensions: pq(qs[0]!) }))).toBe("PERSISTED_QUERY_NOT_FOUND");
+
+      // Two instances registering at once: the cap holds exactly, and the newest are the ones kept.
+      const burst = Array.from({ length: 12 }, (_, i) => unique(`B${i}x`));
+      const answers = await Promise.all(burst.map((q, i) => register(i % 2 ? a : b, q, freshIp())));
+      for (const r of answers) expect(r.data).toEqual({ me: null });
+      expect(await apqRows()).toBe(3);
+      const kept = await (await world()).database.db
+        .select({ key: persistedQueries.key, createdAt: persistedQueries.createdAt })
+        .from(persistedQueries)
+        .orderBy(desc(persistedQueries.createdAt));
+      expect(kept).toHaveLength(3);
+      expect(kept.every((k) => burst.some((q) => k.key === `apq:${sha256Hex(q)}`))).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("is configured by PERSISTED_QUERY_REGISTRATIONS_PER_HOUR and PERSISTED_QUERY_MAX_ENTRIES", () => {
+    const d = loadConfig({ NODE_ENV: "test" });
+    expect(d.persistedQueryRegistrationsPerHour).toBe(100);
+    expect(d.persistedQueryMaxEntries).toBe(5000);
+    const c = loadConfig({ NODE_ENV: "test", PERSISTED_QUERY_REGISTRATIONS_PER_HOUR: "0", PERSISTED_QUERY_MAX_ENTRIES: "20000" });
+    expect(c.persistedQueryRegistrationsPerHour).toBe(0);
+    expect(c.persistedQueryMaxEntries).toBe(20000);
+    expect(() => loadConfig({ NODE_ENV: "test", PERSISTED_QUERY_MAX_ENTRIES: "0" })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: "test", PERSISTED_QUERY_REGISTRATIONS_PER_HOUR: "-1" })).toThrow(ConfigError);
   });
 });

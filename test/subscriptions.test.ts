@@ -183,6 +183,86 @@ describe("loanStatusChanged", () => {
   });
 });
 
+describe("event cursors (RULES §10: a cursor not issued by this gateway is BAD_USER_INPUT)", () => {
+  const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64url");
+  /** The cursor with its event id replaced (its tag, if any, kept). */
+  const withId = (cursor: string, id: string) => b64(Buffer.from(cursor, "base64url").toString("utf8").replace(/\|\d+(?=\||$)/, `|${id}`));
+
+  /** A loan with two stored events, and the real cursor of the first as the admin got it. */
+  async function loanWithHistory() {
+    const { loan, customer, partner } = await partnerLoan();
+    const token = await adminToken();
+    const first = collect(await client(token), LOAN_SUB, { loanId: loan.id });
+    await subscribed(1);
+    await changeLoanStatus(loan.id, customer, "CURRENT", "LATE_1DPD");
+    await changeLoanStatus(loan.id, customer, "LATE_1DPD", "LATE_5DPD");
+    const [e1] = await first.waitFor(2);
+    first.stop();
+    await noSubscribers();
+    return { loan, customer, partner, token, cursor: e1.loanStatusChanged.cursor as string };
+  }
+
+  /** Subscribes with `after`; the errors and events after a while, and whether it stayed registered. */
+  async function tryResume(token: string, query: string, variables: Record<string, unknown>) {
+    const sub = collect(await client(token), query, variables);
+    const deadline = Date.now() + 3000;
+    while (!sub.errors.length && !sub.events.length && Date.now() < deadline) await settle(50);
+    await settle(200);
+    return { codes: sub.errors.map((e: any) => e?.extensions?.code ?? e?.[0]?.extensions?.code), errors: sub.errors, events: sub.events };
+  }
+
+  it("the unsigned e1|0 cursor is BAD_USER_INPUT and replays nothing (it used to replay the whole history)", async () => {
+    const { loan, token } = await loanWithHistory();
+    const r = await tryResume(token, LOAN_SUB, { loanId: loan.id, after: b64("e1|0") });
+    expect(r.events).toEqual([]);
+    expect(r.codes).toEqual(["BAD_USER_INPUT"]);
+    expect(JSON.stringify(r.errors)).toContain("Invalid cursor");
+    expect(JSON.stringify(r.errors)).toContain('"field":"after"');
+  });
+
+  it("an id beyond bigint (e1|9999999999999999999), negative or not digits is BAD_USER_INPUT, not INTERNAL_SERVER_ERROR", async () => {
+    const { loan, token, cursor } = await loanWithHistory();
+    for (const after of [b64("e1|9999999999999999999"), withId(cursor, "9999999999999999999"), b64("e1|-1"), b64("e1|1e3"), b64("e2|LOAN|-1|AAAAAAAAAAAAAAAA")]) {
+      const r = await tryResume(token, LOAN_SUB, { loanId: loan.id, after });
+      expect(r.codes, after).toEqual(["BAD_USER_INPUT"]);
+      expect(r.events).toEqual([]);
+    }
+  });
+
+  it("a tampered signed cursor (another id, an edited tag, truncated) is BAD_USER_INPUT", async () => {
+    const { loan, token, cursor } = await loanWithHistory();
+    const text = Buffer.from(cursor, "base64url").toString("utf8");
+    const tag = text.slice(text.lastIndexOf("|") + 1);
+    const editedTag = b64(text.slice(0, -tag.length) + (tag[0] === "A" ? "B" : "A") + tag.slice(1));
+    for (const after of [withId(cursor, "1"), editedTag, b64(text.slice(0, text.lastIndexOf("|"))), cursor.slice(0, -2), ""]) {
+      const r = await tryResume(token, LOAN_SUB, { loanId: loan.id, after });
+      expect(r.codes, JSON.stringify(after)).toEqual(["BAD_USER_INPUT"]);
+      expect(r.events).toEqual([]);
+    }
+  });
+
+  it("a cursor given to another viewer, or by the other subscription, is BAD_USER_INPUT; the same viewer with a new token resumes", async () => {
+    const { loan, customer, partner, cursor } = await loanWithHistory();
+    const partnerToken = await tokenFor("PARTNER", partner.id);
+    const theirs = await tryResume(partnerToken, LOAN_SUB, { loanId: loan.id, after: cursor });
+    expect(theirs.codes).toEqual(["BAD_USER_INPUT"]);
+    expect(theirs.events).toEqual([]);
+    const app = await makeApplication({ customer });
+    await changeApplicationStatus(app.id, customer, "SUBMITTED", "OFFER_MADE");
+    const other = await tryResume(await adminToken(), APP_SUB, { applicationId: app.id, after: cursor });
+    expect(other.codes).toEqual(["BAD_USER_INPUT"]);
+    expect(other.events).toEqual([]);
+    // The cursor is the viewer's (the ADMIN's sub), not the token's: a renewed token resumes, no gap, no duplicate.
+    const renewed = await tokenFor("ADMIN", "tester", 3600);
+    expect(renewed).not.toBe(await adminToken());
+    const resumed = collect(await client(renewed), LOAN_SUB, { loanId: loan.id, after: cursor });
+    const replayed = await resumed.waitFor(1);
+    await settle(200);
+    expect(replayed.map((e) => e.loanStatusChanged.toStatus)).toEqual(["LATE_5DPD"]);
+    expect(resumed.errors).toEqual([]);
+  });
+});
+
 describe("applicationStatusChanged", () => {
   it("delivers application changes with scoping", async () => {
     const partner = await makePartner();

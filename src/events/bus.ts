@@ -11,11 +11,12 @@
 import { and, asc, gt, lt, sql, type SQL } from "drizzle-orm";
 import { canSeeEvent, statusEventScope } from "../auth/policy.js";
 import { atTokenExpiry } from "../auth/tokens.js";
-import type { Viewer } from "../auth/viewer.js";
+import { actorOf, type Viewer } from "../auth/viewer.js";
 import type { Database } from "../db/client.js";
 import { statusEvents, type StatusEventRow } from "../db/schema.js";
 import { badInput, unauthenticated } from "../server/errors.js";
 import type { Logger } from "../server/logger.js";
+import { openCursor, sealCursor } from "../shared/connections.js";
 import { isUuid } from "../shared/ids.js";
 import { NOTIFY_CHANNEL } from "./outbox.js";
 
@@ -23,16 +24,36 @@ const FETCH_BATCH = 500;
 /** A subscriber this far behind is cut off rather than buffering without bound. */
 const MAX_BUFFERED = 10_000;
 
-export function encodeEventCursor(id: bigint): string {
-  return Buffer.from(`e1|${id}`, "utf8").toString("base64url");
+/** Event ids are bigserial: a PostgreSQL bigint. */
+const MAX_EVENT_ID = 9_223_372_036_854_775_807n;
+const EVENT_PREFIX = "e2";
+
+/**
+ * The resume cursor of an event: `base64url("e2|<entity type>|<event id>|tag")`, signed like the
+ * connection cursors (shared/connections.ts) and bound to the subscription's entity type and to
+ * the viewer it was delivered to (`actorOf`: the customer, the partner, or the ADMIN's `sub` —
+ * a renewed token of the same viewer resumes; another viewer cannot). So a subscriber resumes
+ * only from a cursor this gateway (any instance with the same secret) gave it.
+ */
+export function encodeEventCursor(entityType: EventFilter["entityType"], id: bigint, viewer: Viewer): string {
+  return sealCursor([EVENT_PREFIX, entityType, id.toString()], actorOf(viewer));
 }
 
-export function decodeEventCursor(cursor: string): bigint {
-  const bad = () => badInput("after", "Invalid cursor");
-  if (typeof cursor !== "string" || cursor.length > 64 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw bad();
-  const m = /^e1\|(\d{1,19})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
-  if (!m) throw bad();
-  return BigInt(m[1]!);
+/**
+ * The event id of a cursor from `encodeEventCursor` for the same entity type and viewer; anything
+ * else — garbage, altered, unsigned (the old `e1|<id>` cursors), another viewer's or another
+ * subscription type's, an id out of range — is BAD_USER_INPUT on `after`, and nothing is replayed.
+ */
+export function decodeEventCursor(cursor: string, entityType: EventFilter["entityType"], viewer: Viewer): bigint {
+  const fields = openCursor(cursor, 3, actorOf(viewer));
+  if (fields && fields[0] === EVENT_PREFIX && fields[1] === entityType && /^[0-9]{1,19}$/.test(fields[2]!)) {
+    const id = BigInt(fields[2]!);
+    if (id >= 1n && id <= MAX_EVENT_ID) return id;
+  }
+  throw badInput(
+    "after",
+    "Invalid cursor: `after` takes the `cursor` of an event this subscription delivered to you; a cursor this gateway did not issue (or issued to another caller) is refused. Subscribe without `after` to start live.",
+  );
 }
 
 export interface EventFilter {
@@ -52,9 +73,13 @@ export interface DeliveredEvent {
   id: bigint;
 }
 
-function toDelivered(row: StatusEventRow): DeliveredEvent {
+function toDelivered(row: StatusEventRow, viewer: Viewer): DeliveredEvent {
+  let cursor: string | undefined;
   return {
-    cursor: encodeEventCursor(row.id),
+    // Signed only when selected (an HMAC), and then once per shared execution (shared-execution.ts).
+    get cursor() {
+      return (cursor ??= encodeEventCursor(row.entityType as EventFilter["entityType"], row.id, viewer));
+    },
     id: row.id,
     entityId: row.entityId,
     fromStatus: row.fromStatus,
@@ -231,7 +256,7 @@ export class EventBus {
    * scoped to the viewer; ends with UNAUTHENTICATED when the viewer's token expires.
    */
   subscribe(viewer: Viewer, filter: EventFilter, after: string | null | undefined): AsyncIterableIterator<DeliveredEvent> {
-    const afterId = after ? decodeEventCursor(after) : undefined;
+    const afterId = after != null ? decodeEventCursor(after, filter.entityType, viewer) : undefined;
     const normalized: EventFilter = {
       entityType: filter.entityType,
       entityId: filter.entityId ? filter.entityId.toLowerCase() : filter.entityId,
@@ -282,14 +307,14 @@ export class EventBus {
             if (replay.length) {
               const row = replay.shift()!;
               lastDelivered = row.id;
-              return { value: toDelivered(row), done: false };
+              return { value: toDelivered(row, viewer), done: false };
             }
             if (!replayDone) continue;
             const r = await sub.next();
             if (r.done) return { value: undefined, done: true };
             if (r.value.id <= lastDelivered) continue; // already replayed
             lastDelivered = r.value.id;
-            return { value: toDelivered(r.value), done: false };
+            return { value: toDelivered(r.value, viewer), done: false };
           }
         } catch (err) {
           cleanup();

@@ -20,7 +20,13 @@ import { createContext, type AppServices, type Clock, type Context } from "./con
 import { formatError, setUnexpectedErrorReporter, statusForMediaType, unauthenticated } from "./errors.js";
 import { OperationGuard, type QueryLimits } from "./limits.js";
 import type { Logger } from "./logger.js";
-import { DatabaseKeyValueCache, rewriteTrustedRequest, type TrustedDocuments } from "./persisted.js";
+import {
+  DatabaseKeyValueCache,
+  DEFAULT_APQ_MAX_ENTRIES,
+  DEFAULT_APQ_REGISTRATIONS_PER_HOUR,
+  rewriteTrustedRequest,
+  type TrustedDocuments,
+} from "./persisted.js";
 import { AuthRateLimiter, clientIpOf, DatabaseRateLimitStore, MemoryRateLimitStore } from "./rate-limit.js";
 import { buildGatewaySchema } from "./schema.js";
 import { checkInputText, inputTextPlugin } from "./input-text.js";
@@ -66,8 +72,13 @@ export interface GatewayOptions {
   /** HTTP execution deadline (default 30 s; ADMIN: 10 min). */
   requestTimeoutMs?: number;
   adminRequestTimeoutMs?: number;
-  /** Automatic persisted queries (default on, entries kept 7 days); false turns them off. */
-  persistedQueries?: false | { ttlSeconds?: number };
+  /**
+   * Automatic persisted queries (default on, entries kept 7 days); false turns them off.
+   * `registrationsPerHour`: new entries per client IP per window (default 100 an hour; ADMIN and
+   * PARTNER exempt; 0 = no per-client cap); `maxEntries`: rows kept in all (default 5,000, the
+   * oldest evicted). `windowMs`/`now`: for tests. The counters use the auth rate limit's store.
+   */
+  persistedQueries?: false | { ttlSeconds?: number; registrationsPerHour?: number; maxEntries?: number; windowMs?: number; now?: () => number };
   /** Trusted-documents mode: non-ADMIN callers may run only these documents. */
   trustedDocuments?: TrustedDocuments;
 }
@@ -198,11 +209,23 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       (err) => logger.warn("status event pruning failed", { error: err }),
     );
   void prune();
-  const apqCache = opts.persistedQueries === false ? undefined : new DatabaseKeyValueCache(database);
-  const apqTtlSeconds = (opts.persistedQueries || undefined)?.ttlSeconds ?? 7 * 86_400;
   const rateStore = (opts.authRateLimit?.store ?? (database.kind === "postgres" ? "database" : "memory")) === "database"
     ? new DatabaseRateLimitStore(database)
     : new MemoryRateLimitStore();
+  const apq = opts.persistedQueries || undefined;
+  const apqCache =
+    opts.persistedQueries === false
+      ? undefined
+      : new DatabaseKeyValueCache(database, {
+          now: apq?.now,
+          maxEntries: apq?.maxEntries ?? DEFAULT_APQ_MAX_ENTRIES,
+          registrations: {
+            perClientPerWindow: apq?.registrationsPerHour ?? DEFAULT_APQ_REGISTRATIONS_PER_HOUR,
+            windowMs: apq?.windowMs ?? 3_600_000,
+            store: rateStore,
+          },
+        });
+  const apqTtlSeconds = apq?.ttlSeconds ?? 7 * 86_400;
   const rateLimiter = new AuthRateLimiter({ perWindow: 30, ...opts.authRateLimit, store: rateStore });
   const guard = new OperationGuard({
     schema,
@@ -212,6 +235,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     trusted: opts.trustedDocuments,
     apqCache,
     apqTtlSeconds,
+    logger,
   });
   const pruneLimits = () =>
     Promise.all([rateLimiter.prune(), apqCache?.prune()]).catch((err) => logger.warn("limits pruning failed", { error: err }));

@@ -19,7 +19,6 @@
  * check passed. The 1 MB body cap is in http.ts.
  */
 import type { ApolloServerPlugin } from "@apollo/server";
-import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
 import {
   getOperationAST,
   GraphQLError,
@@ -36,7 +35,15 @@ import type { Viewer } from "../auth/viewer.js";
 import { checkComplexity, DEFAULT_LIMITS, type ComplexityLimits } from "./complexity.js";
 import type { Context } from "./context.js";
 import { DomainError } from "./errors.js";
-import { APQ_PREFIX, resolveTrustedDocument, sha256Hex, type RequestDocumentRef, type TrustedDocuments } from "./persisted.js";
+import type { Logger } from "./logger.js";
+import {
+  APQ_PREFIX,
+  resolveTrustedDocument,
+  sha256Hex,
+  type DatabaseKeyValueCache,
+  type RequestDocumentRef,
+  type TrustedDocuments,
+} from "./persisted.js";
 import type { AuthRateLimiter } from "./rate-limit.js";
 import { operationResolutionFailure } from "./ws-operations.js";
 
@@ -99,9 +106,13 @@ export interface OperationGuardOptions {
   development: boolean;
   rateLimiter?: AuthRateLimiter;
   trusted?: TrustedDocuments;
-  /** The APQ cache (the one Apollo uses) for persisted queries over WebSocket. */
-  apqCache?: KeyValueCache<string>;
+  /**
+   * The APQ cache (the one Apollo uses): looked up over WebSocket, and registered into by the
+   * guard on both transports (with the caller, for the per-client cap; persisted.ts).
+   */
+  apqCache?: DatabaseKeyValueCache;
   apqTtlSeconds?: number;
+  logger?: Logger;
 }
 
 export interface OperationCheck {
@@ -213,8 +224,9 @@ export class OperationGuard {
     const guard = this;
     return {
       async requestDidStart() {
+        let register: { hash: string; source: string } | undefined;
         return {
-          async didResolveOperation({ source, queryHash, document, operation, request, contextValue }) {
+          async didResolveOperation({ source, queryHash, document, operation, request, contextValue, metrics }) {
             if (!operation) return;
             await guard.checkOperation({
               source,
@@ -225,10 +237,36 @@ export class OperationGuard {
               viewer: contextValue.viewer,
               clientIp: contextValue.clientIp ?? "unknown",
             });
+            if (metrics.persistedQueryRegister && guard.opts.apqCache) {
+              // An APQ registration: made below (once every check passed), with the caller known,
+              // instead of by Apollo, which would store it for anyone without a cap.
+              metrics.persistedQueryRegister = false;
+              register = { hash: queryHash, source };
+            }
+          },
+          async responseForOperation({ contextValue }) {
+            if (register) await guard.registerApq(register.hash, register.source, contextValue.viewer, contextValue.clientIp ?? "unknown");
+            return null;
           },
         };
       },
     };
+  }
+
+  /**
+   * Registers an APQ entry for the caller (persisted.ts: renewed if known; a new one within the
+   * client's cap and the table's). Never fails the operation: over the cap, or if the write
+   * fails, the query runs unstored and the client sends its text again next time.
+   */
+  async registerApq(hash: string, query: string, viewer: Viewer, clientIp: string): Promise<void> {
+    const cache = this.opts.apqCache;
+    if (!cache) return;
+    try {
+      const outcome = await cache.register(APQ_PREFIX + hash, query, { ttl: this.opts.apqTtlSeconds ?? null }, { viewer, clientIp });
+      if (outcome === "over-client-cap") this.opts.logger?.debug("persisted query not stored: client over its registration cap", { role: viewer.role });
+    } catch (err) {
+      this.opts.logger?.warn("persisted query registration failed", { error: err });
+    }
   }
 
   /**
@@ -298,7 +336,7 @@ export class OperationGuard {
         viewer,
         clientIp,
       });
-      if (register) await this.opts.apqCache!.set(APQ_PREFIX + register, query, { ttl: this.opts.apqTtlSeconds ?? null });
+      if (register) await this.registerApq(register, query, viewer, clientIp);
       return { document, operation };
     } catch (err) {
       if (err instanceof GraphQLError && typeof err.extensions.code === "string") {

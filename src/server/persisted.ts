@@ -4,6 +4,14 @@
  * - Automatic persisted queries (Apollo's APQ protocol, `extensions.persistedQuery`): Apollo
  *   runs the protocol; its cache is `DatabaseKeyValueCache`, the `persisted_queries` table with
  *   a small in-process LRU in front, so a query registered on one instance is found by all.
+ *   Registration is bounded (anyone may register, anonymous callers too): a client IP may add
+ *   `perClientPerWindow` new entries per window (ADMIN and PARTNER tokens exempt), and the table
+ *   holds at most `maxEntries` rows, the oldest evicted first (enforced in the database under an
+ *   advisory lock, so it holds for every instance). A registration over the client's cap is not
+ *   an error: the query runs and is simply not stored (an APQ client such as Apollo Client sends
+ *   the text again after the next PERSISTED_QUERY_NOT_FOUND, whereas an error there would fail
+ *   the user's operation). The registration itself is made by the guard (limits.ts), which knows
+ *   the caller, instead of Apollo's pipeline.
  * - Trusted documents (`TRUSTED_DOCUMENTS`): a manifest `{"<sha256>": "<document>"}` (GraphQL
  *   Codegen's `persisted-documents.json` format). Callers may name a listed document by hash
  *   (`documentId`, or `extensions.persistedQuery.sha256Hash`) or send its exact text; only
@@ -13,26 +21,69 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from "@apollo/utils.keyvaluecache";
-import { and, eq, gt, isNull, lt, or } from "drizzle-orm";
+import { and, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
+import type { Viewer } from "../auth/viewer.js";
 import { ConfigError } from "../config.js";
 import type { Database } from "../db/client.js";
 import { persistedQueries } from "../db/schema.js";
+import type { RateLimitStore } from "./rate-limit.js";
 
 export const sha256Hex = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** Apollo stores APQ entries under this prefix in the cache it is given. */
 export const APQ_PREFIX = "apq:";
 
+/** Serialises the insert-then-evict of new entries across instances (see `set`). */
+export const APQ_CAP_LOCK = 727003;
+
+/** Defaults: new entries per client IP per hour, and rows in the table. */
+export const DEFAULT_APQ_REGISTRATIONS_PER_HOUR = 100;
+export const DEFAULT_APQ_MAX_ENTRIES = 5_000;
+
+export interface ApqRegistrationLimit {
+  /** New entries one client IP may register per window; 0 = no per-client cap. */
+  perClientPerWindow: number;
+  /** Window length (default one hour). */
+  windowMs?: number;
+  /** Where the per-client counters live (shared with the auth rate limit; keys `apq:<ip>`). */
+  store: RateLimitStore;
+}
+
+export interface DatabaseKeyValueCacheOptions {
+  lruMaxBytes?: number;
+  /** Wall clock (expiry and the registration windows). */
+  now?: () => number;
+  /** Rows the table may hold; the oldest (by `created_at`) are deleted past it. */
+  maxEntries?: number;
+  /** Per-client cap on `register`; unset = none. */
+  registrations?: ApqRegistrationLimit;
+}
+
+/** Who registers an entry (the per-client cap counts the IP; ADMIN and PARTNER are exempt). */
+export interface Registrant {
+  viewer: Viewer;
+  clientIp: string;
+}
+
+/** What `register` did: a new row, an existing row's expiry renewed, or nothing (client over its cap). */
+export type Registration = "stored" | "renewed" | "over-client-cap";
+
 /** Apollo's KeyValueCache on the `persisted_queries` table, with an in-process LRU in front. */
 export class DatabaseKeyValueCache implements KeyValueCache<string> {
   private readonly lru: InMemoryLRUCache<string>;
+  private readonly maxEntries: number;
+  private readonly registrations: ApqRegistrationLimit | undefined;
+  private readonly windowMs: number;
 
   constructor(
     private readonly database: Database,
-    opts: { lruMaxBytes?: number; now?: () => number } = {},
+    opts: DatabaseKeyValueCacheOptions = {},
   ) {
     this.lru = new InMemoryLRUCache<string>({ maxSize: opts.lruMaxBytes ?? 4 * 1024 * 1024 });
     this.now = opts.now ?? Date.now;
+    this.maxEntries = opts.maxEntries ?? DEFAULT_APQ_MAX_ENTRIES;
+    this.registrations = opts.registrations;
+    this.windowMs = opts.registrations?.windowMs ?? 3_600_000;
   }
 
   private readonly now: () => number;
@@ -52,14 +103,47 @@ export class DatabaseKeyValueCache implements KeyValueCache<string> {
     return row.document;
   }
 
+  /**
+   * Stores an entry (the KeyValueCache interface; `register` is the APQ path). One transaction
+   * under an advisory lock: the upsert, then every row past `maxEntries`, oldest first, deleted —
+   * so the cap holds exactly whatever the number of instances.
+   */
   async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
     const ttl = options?.ttl ?? null;
     const expiresAt = ttl ? new Date(this.now() + ttl * 1000) : null;
-    await this.database.db
-      .insert(persistedQueries)
-      .values({ key, document: value, expiresAt })
-      .onConflictDoUpdate({ target: persistedQueries.key, set: { document: value, expiresAt } });
+    const t = persistedQueries;
+    await this.database.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${APQ_CAP_LOCK})`);
+      await tx.insert(t).values({ key, document: value, expiresAt }).onConflictDoUpdate({ target: t.key, set: { document: value, expiresAt } });
+      await tx.execute(
+        sql`delete from ${t} where ${t.key} in (select ${t.key} from ${t} order by ${t.createdAt} desc, ${t.key} desc offset ${this.maxEntries})`,
+      );
+    });
     await this.lru.set(key, value, ttl ? { ttl } : undefined);
+  }
+
+  /**
+   * An APQ registration by a caller: an entry already in the table only has its expiry renewed
+   * (the table does not grow); a new one counts against the client IP's cap for the window
+   * (ADMIN and PARTNER tokens are exempt) and, within it, is stored by `set` (total cap).
+   */
+  async register(key: string, value: string, options: KeyValueCacheSetOptions | undefined, by: Registrant): Promise<Registration> {
+    const ttl = options?.ttl ?? null;
+    const expiresAt = ttl ? new Date(this.now() + ttl * 1000) : null;
+    const t = persistedQueries;
+    const renewed = await this.database.db.update(t).set({ document: value, expiresAt }).where(eq(t.key, key)).returning({ key: t.key });
+    if (renewed.length > 0) {
+      await this.lru.set(key, value, ttl ? { ttl } : undefined);
+      return "renewed";
+    }
+    const limit = this.registrations;
+    if (limit && limit.perClientPerWindow > 0 && by.viewer.role !== "ADMIN" && by.viewer.role !== "PARTNER") {
+      const start = Math.floor(this.now() / this.windowMs) * this.windowMs;
+      const hits = await limit.store.hit(`apq:${by.clientIp}`, new Date(start), 1);
+      if (hits > limit.perClientPerWindow) return "over-client-cap";
+    }
+    await this.set(key, value, options);
+    return "stored";
   }
 
   async delete(key: string): Promise<boolean> {
@@ -68,12 +152,13 @@ export class DatabaseKeyValueCache implements KeyValueCache<string> {
     return rows.length > 0;
   }
 
-  /** Deletes expired entries (the gateway calls this hourly). */
+  /** Deletes expired entries and old per-client registration windows (the gateway calls this hourly). */
   async prune(): Promise<number> {
     const rows = await this.database.db
       .delete(persistedQueries)
       .where(lt(persistedQueries.expiresAt, new Date(this.now())))
       .returning({ key: persistedQueries.key });
+    await this.registrations?.store.prune(new Date(this.now() - 2 * this.windowMs), "apq:");
     return rows.length;
   }
 }

@@ -15,7 +15,7 @@
  * embedded PGlite (one process) they are kept in memory.
  */
 import { HeaderMap } from "@apollo/server";
-import { lt, sql } from "drizzle-orm";
+import { and, lt, sql } from "drizzle-orm";
 import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode } from "graphql";
 import type { Viewer } from "../auth/viewer.js";
 import type { Database } from "../db/client.js";
@@ -28,8 +28,11 @@ export const RATE_LIMITED_FIELDS: Record<string, string> = { login: "login", reg
 export interface RateLimitStore {
   /** Adds `n` hits to `key` for the window starting at `windowStart`; the window's total. */
   hit(key: string, windowStart: Date, n: number): Promise<number>;
-  /** Forgets windows that started before `before`. */
-  prune(before: Date): Promise<number>;
+  /**
+   * Forgets windows of keys starting with `keyPrefix` that started before `before` (each user
+   * of a store prunes its own keys: their windows differ in length).
+   */
+  prune(before: Date, keyPrefix: string): Promise<number>;
 }
 
 /** One process (PGlite, or tests). */
@@ -47,10 +50,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return w.hits;
   }
 
-  async prune(before: Date): Promise<number> {
+  async prune(before: Date, keyPrefix: string): Promise<number> {
     let n = 0;
     for (const [k, w] of this.windows) {
-      if (w.start < before.getTime()) {
+      if (w.start < before.getTime() && k.startsWith(keyPrefix)) {
         this.windows.delete(k);
         n++;
       }
@@ -82,10 +85,11 @@ export class DatabaseRateLimitStore implements RateLimitStore {
     return row!.hits;
   }
 
-  async prune(before: Date): Promise<number> {
+  async prune(before: Date, keyPrefix: string): Promise<number> {
+    const t = rateLimitCounters;
     const rows = await this.database.db
-      .delete(rateLimitCounters)
-      .where(lt(rateLimitCounters.windowStart, before))
+      .delete(t)
+      .where(and(lt(t.windowStart, before), sql`left(${t.key}, ${keyPrefix.length}) = ${keyPrefix}`))
       .returning({ key: rateLimitCounters.key });
     return rows.length;
   }
@@ -162,8 +166,11 @@ export class AuthRateLimiter {
     }
   }
 
-  prune(): Promise<number> {
-    return this.opts.store.prune(new Date(this.now() - 2 * this.windowMs));
+  async prune(): Promise<number> {
+    const before = new Date(this.now() - 2 * this.windowMs);
+    let n = 0;
+    for (const bucket of new Set(Object.values(RATE_LIMITED_FIELDS))) n += await this.opts.store.prune(before, `${bucket}:`);
+    return n;
   }
 }
 

@@ -58,21 +58,48 @@ function tag(payload: string): string {
   return createHmac("sha256", cursorKey).update(payload).digest("base64url").slice(0, TAG_LENGTH);
 }
 
+const CURSOR_FIELD = /^[A-Za-z0-9_.:-]+$/;
+
+/**
+ * The one signing scheme of every cursor this gateway issues: `base64url("f1|f2|…|tag")`, the
+ * tag being the HMAC (server secret) of `f1|f2|…`. A cursor may also be bound to a context it
+ * does not carry (`bind`, e.g. who it was issued to): the tag then covers `f1|…|fn` + NUL +
+ * `bind`, so the same fields under another context do not verify. The first field names the
+ * kind of cursor ("c2" connections, "e2" events), so one kind is never accepted as another.
+ */
+export function sealCursor(fields: readonly string[], bind?: string): string {
+  const payload = fields.join("|");
+  return Buffer.from(`${payload}|${tag(bind === undefined ? payload : `${payload}\u0000${bind}`)}`, "utf8").toString("base64url");
+}
+
+/**
+ * The fields of a cursor sealed with `fieldCount` fields (and the same `bind`), or undefined for
+ * anything else: garbage, a cursor of another kind or binding, an altered or unsigned one.
+ */
+export function openCursor(cursor: unknown, fieldCount: number, bind?: string): string[] | undefined {
+  if (typeof cursor !== "string" || cursor.length === 0 || cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
+  const parts = Buffer.from(cursor, "base64url").toString("utf8").split("|");
+  if (parts.length !== fieldCount + 1 || !parts.every((p) => p.length > 0)) return undefined;
+  const fields = parts.slice(0, fieldCount);
+  if (!fields.every((f) => CURSOR_FIELD.test(f))) return undefined;
+  const payload = fields.join("|");
+  const given = parts[fieldCount]!;
+  const expected = tag(bind === undefined ? payload : `${payload}\u0000${bind}`);
+  if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) return undefined;
+  return fields;
+}
+
 /** `base64url("c2|kind|createdAtMs|id|tag")`, tag = HMAC of the rest (opaque and tamper-proof). */
 export function encodeCursor(kind: string, row: CursorKey): string {
-  const payload = `${PREFIX}|${kind}|${row.createdAt.getTime()}|${row.id}`;
-  return Buffer.from(`${payload}|${tag(payload)}`, "utf8").toString("base64url");
+  return sealCursor([PREFIX, kind, String(row.createdAt.getTime()), row.id]);
 }
 
 /** The key a cursor of list `kind` carries; anything else (garbage, altered, another list's) is BAD_USER_INPUT. */
 export function decodeCursor(kind: string, cursor: string): CursorKey {
   const forged = () => badInput("after", "Invalid cursor: pass an endCursor this list returned");
-  if (typeof cursor !== "string" || cursor.length === 0 || cursor.length > 200 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw forged();
-  const parts = Buffer.from(cursor, "base64url").toString("utf8").split("|");
-  if (parts.length !== 5 || parts[0] !== PREFIX || parts[1] !== kind) throw forged();
-  const [, , ms, id, given] = parts as [string, string, string, string, string];
-  const expected = tag(parts.slice(0, 4).join("|"));
-  if (given.length !== expected.length || !timingSafeEqual(Buffer.from(given), Buffer.from(expected))) throw forged();
+  const fields = openCursor(cursor, 4);
+  if (!fields || fields[0] !== PREFIX || fields[1] !== kind) throw forged();
+  const [, , ms, id] = fields as [string, string, string, string];
   if (!/^\d{1,15}$/.test(ms) || !isUuid(id)) throw forged();
   return { createdAt: new Date(Number(ms)), id: id.toLowerCase() };
 }

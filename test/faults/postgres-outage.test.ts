@@ -15,12 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "graphql-ws";
 import { auditLedger } from "../../src/audit/ledger-audit.js";
 import { connect } from "../../src/db/client.js";
-import { decodeEventCursor, encodeEventCursor } from "../../src/events/bus.js";
+import { decodeEventCursor } from "../../src/events/bus.js";
+import { setCursorSecret } from "../../src/shared/connections.js";
 import { LoadClient, lifecycle, ok, pay, paymentKey, sleep, type Outcome, type PaymentKey } from "../support/load.js";
 import { privatePgAvailable, startPrivatePostgres, type PrivatePostgres } from "../support/private-pg.js";
 import { startGatewayProcess, type GatewayProcess } from "../support/process.js";
 import { collect, wsClient } from "../support/ws.js";
-import { tokenFor } from "../support/world.js";
+import { TEST_JWT_SECRET, tokenFor } from "../support/world.js";
 
 const unavailable = privatePgAvailable();
 if (unavailable) console.log(`faults: PostgreSQL outage test skipped: ${unavailable}`);
@@ -94,13 +95,25 @@ describe.skipIf(!!unavailable)("PostgreSQL stopped and started under load", () =
     expect(loans.length).toBeGreaterThan(2);
     const keys: PaymentKey[] = loans.flatMap((l) => [paymentKey(l, String(50_000 + Math.floor(Math.random() * 50_000))), paymentKey(l, "75000")]);
 
-    // The subscriber resumes from a known point, so what it must receive is exactly the stored events after it.
-    const admin0 = postgres(dbUrl, { max: 1, onnotice: () => {} });
-    const [{ max }] = await admin0`select coalesce(max(id), 0)::text as max from status_events`;
-    await admin0.end();
+    // The subscriber resumes from a known point, so what it must receive is exactly the stored
+    // events after it. The point is a real cursor: the last one a first (live) subscription got.
     const ws = wsClient(gw.url.replace(/^http/, "ws"), admin);
     clients.push(ws);
-    const sub = collect(ws, LOAN_SUB, { partnerId, after: encodeEventCursor(BigInt(max)) });
+    const probe = collect(ws, LOAN_SUB, { partnerId });
+    for (let i = 0; i < 10 && probe.events.length === 0; i++) {
+      const r = await lifecycle(c, partnerToken);
+      expect(r.failed, JSON.stringify(r.failed)).toBeUndefined();
+      await sleep(300);
+    }
+    probe.stop();
+    expect(probe.errors).toEqual([]);
+    const resumeFrom: string = probe.events.at(-1)!.loanStatusChanged.cursor;
+    // Reading the ids of cursors (signed with the gateway's secret) to compare them with the table.
+    setCursorSecret(TEST_JWT_SECRET);
+    const adminViewer = { role: "ADMIN", sub: "faults" } as const;
+    const eventId = (cursor: string) => decodeEventCursor(cursor, "LOAN", adminViewer).toString();
+    const max = eventId(resumeFrom);
+    const sub = collect(ws, LOAN_SUB, { partnerId, after: resumeFrom });
 
     // Mixed load until told to stop.
     c.record = true;
@@ -208,7 +221,7 @@ describe.skipIf(!!unavailable)("PostgreSQL stopped and started under load", () =
       expect(expected.length).toBeGreaterThan(2);
       await sub.waitFor(expected.length, 20_000);
       await sleep(500); // anything extra (a duplicate) would arrive now
-      const received = sub.events.map((e) => decodeEventCursor(e.loanStatusChanged.cursor).toString());
+      const received = sub.events.map((e) => eventId(e.loanStatusChanged.cursor));
       expect(received).toEqual(expected);
       expect(sub.errors).toEqual([]);
       expect(sub.completed).toBe(false);

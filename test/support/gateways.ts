@@ -4,6 +4,7 @@
  */
 import { startGateway, type Gateway, type GatewayOptions } from "../../src/server/http.js";
 import { createLogger } from "../../src/server/logger.js";
+import WebSocket from "ws";
 import { wsClient } from "./ws.js";
 import { TEST_JWT_SECRET, world, type GqlResult } from "./world.js";
 
@@ -71,8 +72,27 @@ export interface WsOutcome {
  * One operation over graphql-ws (any payload: query, extensions, documentId): its first result
  * or its errors. Subscriptions are stopped after the first event.
  */
-export async function wsOnce(wsUrl: string, payload: Record<string, unknown>, token?: string | null, timeoutMs = 5000): Promise<WsOutcome> {
-  const client = wsClient(wsUrl, token);
+export async function wsOnce(
+  wsUrl: string,
+  payload: Record<string, unknown>,
+  token?: string | null,
+  timeoutMs = 5000,
+  /** Headers of the upgrade request (e.g. X-Forwarded-For). */
+  headers?: Record<string, string>,
+): Promise<WsOutcome> {
+  const client = wsClient(
+    wsUrl,
+    token,
+    headers
+      ? {
+          webSocketImpl: class extends WebSocket {
+            constructor(url: string, protocols?: string | string[]) {
+              super(url, protocols, { headers });
+            }
+          },
+        }
+      : {},
+  );
   try {
     return await new Promise<WsOutcome>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("no answer over WebSocket")), timeoutMs);
