@@ -1,8 +1,10 @@
 /**
  * Generated files are checked: the committed schema.graphql is what the code emits, and it
- * breaks nothing in the API contract (../shared/contract/schema.graphql, when present).
+ * breaks nothing in the API contract (../shared/contract/schema.graphql merged with every
+ * extension beside it, e.g. corrections.graphql, when present).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildSchema, findBreakingChanges } from "graphql";
 import { describe, expect, it } from "vitest";
@@ -24,8 +26,12 @@ describe("schema.graphql", () => {
     expect(emitted, "schema.graphql is out of date: run `npm run emit-schema`").toBe(committed);
   });
 
-  it.skipIf(!hasContract)("breaks nothing in ../shared/contract/schema.graphql", () => {
-    const contract = buildSchema(readFileSync(contractPath, "utf8"));
+  it.skipIf(!hasContract)("breaks nothing in ../shared/contract/schema.graphql and its extensions", () => {
+    const dir = dirname(contractPath);
+    const extensions = readdirSync(dir).filter((f) => f.endsWith(".graphql") && f !== "schema.graphql").sort();
+    expect(extensions, "the corrections extension (RULES §12) is part of the contract").toContain("corrections.graphql");
+    const merged = [contractPath, ...extensions.map((f) => join(dir, f))].map((f) => readFileSync(f, "utf8")).join("\n");
+    const contract = buildSchema(merged);
     const ours = buildSchema(readFileSync(committedPath, "utf8"));
     const breaking = findBreakingChanges(contract, ours);
     expect(breaking.map((c) => `${c.type}: ${c.description}`)).toEqual([]);

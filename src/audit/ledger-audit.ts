@@ -1,5 +1,5 @@
 /**
- * Ledger audit: every money and status invariant of RULES §5–§8 checked on the whole database
+ * Ledger audit: every money and status invariant of RULES §5–§8 and §12 checked on the whole database
  * with set-based SQL (one statement per check, aggregated on the server), so it stays fast on a
  * large book (20,000 customers / 135,000 installments). Nothing is written.
  *
@@ -72,9 +72,10 @@ function makeScope(customerIds: readonly string[] | undefined): Scope {
   return { customer: (col) => sql`${col} = any(${param}::uuid[])`, scoped: true };
 }
 
-/** Σ of each installment's allocations, per component. */
-const allocationSums = sql`(select payment_id, sum(principal) as principal, sum(interest) as interest, sum(late_fee) as late_fee
-  from payment_allocations group by payment_id)`;
+/** Σ of each installment's allocations of transactions not reversed, per component (RULES §12.3). */
+const allocationSums = sql`(select a.payment_id, sum(a.principal) as principal, sum(a.interest) as interest, sum(a.late_fee) as late_fee
+  from payment_allocations a join payment_transactions t on t.id = a.transaction_id
+  where t.reversed_at is null group by a.payment_id)`;
 
 const CHECKS: CheckDef[] = [
   {
@@ -113,7 +114,7 @@ const CHECKS: CheckDef[] = [
   },
   {
     name: "installment_paid_matches_allocations",
-    description: "Per installment paidPrincipal, paidInterest, paidLateFee = Σ of the allocations to it, per component.",
+    description: "Per installment paidPrincipal, paidInterest, paidLateFee = Σ of the allocations to it of transactions not reversed, per component (a reversed transaction counts nowhere).",
     violations: (s) => sql`
       select p.id || ': paid ' || p.paid_principal || '/' || p.paid_interest || '/' || p.paid_late_fee
         || ' but allocated ' || coalesce(a.principal, 0) || '/' || coalesce(a.interest, 0) || '/' || coalesce(a.late_fee, 0) as detail
@@ -136,16 +137,17 @@ const CHECKS: CheckDef[] = [
   },
   {
     name: "wallet_balance_matches_credits",
-    description: "A customer's walletBalance = Σ walletCredit of its payment transactions (nothing else moves the wallet yet).",
+    description: "A customer's walletBalance = Σ walletCredit of its payment transactions not reversed (nothing else moves the wallet yet).",
     violations: (s) => sql`
       select c.id || ': walletBalance ' || c.wallet_balance || ' <> credited ' || coalesce(t.credited, 0) as detail
       from customers c
-      left join (select customer_id, sum(wallet_credit) as credited from payment_transactions group by customer_id) t on t.customer_id = c.id
+      left join (select customer_id, sum(wallet_credit) as credited from payment_transactions where reversed_at is null group by customer_id) t
+        on t.customer_id = c.id
       where ${s.customer(sql`c.id`)} and c.wallet_balance <> coalesce(t.credited, 0)`,
   },
   {
     name: "loan_outstanding_matches_status",
-    description: "PAID_OFF loans have nothing outstanding; CURRENT and LATE_* loans have something outstanding.",
+    description: "PAID_OFF loans have nothing outstanding (no unpaid installment, each installment's outstanding being ≥ 0), also after a settlement or a reversal; CURRENT and LATE_* loans have something outstanding.",
     violations: (s) => sql`
       select l.id || ': ' || l.status || ' with outstanding ' || coalesce(o.outstanding, 0) as detail
       from loans l
@@ -154,6 +156,32 @@ const CHECKS: CheckDef[] = [
       where ${s.customer(sql`l.customer_id`)}
         and ((l.status = 'PAID_OFF' and coalesce(o.outstanding, 0) <> 0)
           or (l.status = any(${textArray(ACTIVE_LOAN_STATUSES)}) and coalesce(o.outstanding, 0) <= 0))`,
+  },
+  {
+    name: "interest_waived_only_on_settled_loans",
+    description: "Interest is waived only on a loan settled early: a PAID_OFF loan with a SETTLEMENT transaction not reversed (RULES §12.2).",
+    violations: (s) => sql`
+      select p.id || ': interest ' || p.interest_waived || ' waived on loan ' || l.id || ' (' || l.status || ') without a settlement' as detail
+      from payments p join loans l on l.id = p.loan_id
+      where ${s.customer(sql`l.customer_id`)} and p.interest_waived <> 0
+        and (p.interest_waived < 0 or l.status <> 'PAID_OFF' or not exists (
+          select 1 from payment_transactions t where t.loan_id = l.id and t.kind = 'SETTLEMENT' and t.reversed_at is null))`,
+  },
+  {
+    name: "reversal_four_eyes",
+    description: "Every APPROVED reversal was decided by another ADMIN than the one who asked and its transaction is reversed; a reversed transaction has exactly one APPROVED reversal and is a PAYMENT (RULES §12.3).",
+    violations: (s) => sql`
+      select r.id || ': APPROVED by ' || coalesce(r.decided_by, 'nobody') || ', requested by ' || r.requested_by
+        || ', transaction reversed: ' || (t.reversed_at is not null) as detail
+      from payment_reversals r join payment_transactions t on t.id = r.transaction_id
+      where ${s.customer(sql`t.customer_id`)} and r.status = 'APPROVED'
+        and (r.decided_by is null or r.decided_by = r.requested_by or t.reversed_at is null)
+      union all
+      select t.id || ': ' || t.kind || ' reversed with ' || count(r.id) || ' approved reversals'
+      from payment_transactions t left join payment_reversals r on r.transaction_id = t.id and r.status = 'APPROVED'
+      where ${s.customer(sql`t.customer_id`)} and t.reversed_at is not null
+      group by t.id, t.kind
+      having count(r.id) <> 1 or t.kind <> 'PAYMENT'`,
   },
   {
     name: "loan_schedule_matches_principal",

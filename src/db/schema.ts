@@ -204,6 +204,8 @@ export const payments = pgTable(
     /** How many late-fee thresholds (5, 30, 60, … dpd) have been charged. */
     lateFeeThresholdsApplied: integer("late_fee_thresholds_applied").notNull().default(0),
     paidAt: ts("paid_at"),
+    /** Interest taken off `interestDue` by an early settlement (RULES §12.2); 0 otherwise. */
+    interestWaived: money("interest_waived").notNull().default(sql`0`),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -223,6 +225,7 @@ export const payments = pgTable(
       sql`${t.paidAmount} = ${t.paidPrincipal} + ${t.paidInterest} + ${t.paidLateFee}`,
     ),
     check("payments_thresholds", sql`${t.lateFeeThresholdsApplied} between 0 and 7`),
+    check("payments_interest_waived_nonneg", sql`${t.interestWaived} >= 0`),
     check("payments_dpd_nonneg", sql`${t.daysPastDue} >= 0`),
   ],
 );
@@ -239,10 +242,15 @@ export const paymentTransactions = pgTable(
     channel: text("channel"),
     paidAt: ts("paid_at").notNull(),
     walletCredit: money("wallet_credit").notNull().default(sql`0`),
+    /** PAYMENT (recordPayment) or SETTLEMENT (settleLoan), RULES §12.2. */
+    kind: text("kind").notNull().default("PAYMENT"),
+    /** Set when an approved reversal took it out of the loan's money (RULES §12.3). */
+    reversedAt: ts("reversed_at"),
     createdAt: createdAt(),
   },
   (t) => [
     index("payment_transactions_loan_id_idx").on(t.loanId),
+    check("payment_transactions_kind", sql`${t.kind} in ('PAYMENT', 'SETTLEMENT')`),
     index("payment_transactions_customer_id_idx").on(t.customerId),
     check("payment_transactions_amount_pos", sql`${t.amount} > 0`),
     check(
@@ -278,6 +286,42 @@ export const paymentAllocations = pgTable(
 );
 
 /** Permanent audit trail of every application and loan status change (statusHistory). */
+/** A request to reverse a payment transaction, decided by a second ADMIN (RULES §12.3). */
+export const paymentReversals = pgTable(
+  "payment_reversals",
+  {
+    id: id(),
+    transactionId: uuid("transaction_id")
+      .notNull()
+      .references(() => paymentTransactions.id),
+    loanId: uuid("loan_id")
+      .notNull()
+      .references(() => loans.id),
+    status: text("status").notNull().default("PENDING"),
+    reason: text("reason").notNull(),
+    requestedBy: text("requested_by").notNull(),
+    requestedAt: ts("requested_at").notNull(),
+    decidedBy: text("decided_by"),
+    decidedAt: ts("decided_at"),
+    decisionNote: text("decision_note"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("payment_reversals_transaction_id_idx").on(t.transactionId),
+    index("payment_reversals_loan_id_idx").on(t.loanId),
+    index("payment_reversals_status_created_idx").on(t.status, t.createdAt, t.id),
+    index("payment_reversals_created_idx").on(t.createdAt, t.id),
+    // At most one open request, and at most one approval, per transaction.
+    uniqueIndex("payment_reversals_one_pending_uq").on(t.transactionId).where(sql`${t.status} = 'PENDING'`),
+    uniqueIndex("payment_reversals_one_approved_uq").on(t.transactionId).where(sql`${t.status} = 'APPROVED'`),
+    check("payment_reversals_status", sql`${t.status} in ('PENDING', 'APPROVED', 'REJECTED')`),
+    check(
+      "payment_reversals_four_eyes",
+      sql`${t.status} = 'PENDING' or (${t.decidedBy} is not null and ${t.decidedAt} is not null and (${t.status} = 'REJECTED' or ${t.decidedBy} <> ${t.requestedBy}))`,
+    ),
+  ],
+);
+
 export const statusChanges = pgTable(
   "status_changes",
   {
@@ -369,5 +413,6 @@ export type LoanRow = typeof loans.$inferSelect;
 export type PaymentRow = typeof payments.$inferSelect;
 export type PaymentTransactionRow = typeof paymentTransactions.$inferSelect;
 export type PaymentAllocationRow = typeof paymentAllocations.$inferSelect;
+export type PaymentReversalRow = typeof paymentReversals.$inferSelect;
 export type StatusChangeRow = typeof statusChanges.$inferSelect;
 export type StatusEventRow = typeof statusEvents.$inferSelect;

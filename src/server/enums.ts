@@ -11,6 +11,8 @@ export const RoleEnum = { CUSTOMER: "CUSTOMER", PARTNER: "PARTNER", ADMIN: "ADMI
 export const ApplicationStatusEnum = enumOf(APPLICATION_STATUS_CODES);
 export const LoanStatusEnum = enumOf(LOAN_STATUS_CODES);
 export const PaymentStatusEnum = enumOf(PAYMENT_STATUS_CODES);
+export const PaymentTransactionKindEnum = { PAYMENT: "PAYMENT", SETTLEMENT: "SETTLEMENT" } as const;
+export const PaymentReversalStatusEnum = { PENDING: "PENDING", APPROVED: "APPROVED", REJECTED: "REJECTED" } as const;
 
 registerEnumType(RoleEnum, { name: "Role" });
 registerEnumType(ApplicationStatusEnum, {
@@ -19,3 +21,5 @@ registerEnumType(ApplicationStatusEnum, {
 });
 registerEnumType(LoanStatusEnum, { name: "LoanStatus" });
 registerEnumType(PaymentStatusEnum, { name: "PaymentStatus" });
+registerEnumType(PaymentTransactionKindEnum, { name: "PaymentTransactionKind" });
+registerEnumType(PaymentReversalStatusEnum, { name: "PaymentReversalStatus" });

@@ -10,7 +10,9 @@ import { PartnerResolver } from "../features/partners/partner.resolver.js";
 import {
   PaymentAllocationResolver,
   PaymentResolver,
+  PaymentReversalResolver,
   PaymentTransactionResolver,
+  PayoffQuoteResolver,
   RecordPaymentPayloadResolver,
 } from "../features/payments/payment.resolver.js";
 import { ProductResolver } from "../features/products/product.resolver.js";
@@ -31,6 +33,8 @@ export function buildGatewaySchema(): GraphQLSchema {
       PaymentTransactionResolver,
       PaymentAllocationResolver,
       RecordPaymentPayloadResolver,
+      PaymentReversalResolver,
+      PayoffQuoteResolver,
       LoanStatusEventResolver,
       ApplicationStatusEventResolver,
     ],

@@ -7,7 +7,8 @@ import { Application, StatusChange } from "../applications/application.type.js";
 import { Customer } from "../customers/customer.type.js";
 import { Partner } from "../partners/partner.type.js";
 import { Payment, PaymentTransactionConnection } from "../payments/payment.type.js";
-import { transactionsOf } from "../payments/payment.service.js";
+import { payoffQuoteOf, transactionsOf } from "../payments/payment.service.js";
+import { PayoffQuote } from "../payments/payment.type.js";
 import { LoanProduct } from "../products/product.type.js";
 import { LOAN_STATUS_CODES, type LoanStatus } from "./loan-status.js";
 import * as commands from "./loan.commands.js";
@@ -92,6 +93,14 @@ export class LoanResolver {
   @FieldResolver(() => PaymentTransactionConnection)
   transactions(@Root() l: LoanRow, @Args(() => PageArgsInput) a: PageArgsInput, @Ctx() ctx: Context) {
     return transactionsOf(ctx, l.id, a.first, a.after);
+  }
+
+  @FieldResolver(() => PayoffQuote, {
+    nullable: true,
+    description: "RULES 12.1, as of asOf (default: today in Asia/Jakarta); null unless CURRENT or LATE_*.",
+  })
+  payoffQuote(@Root() l: LoanRow, @Arg("asOf", () => DateScalar, { nullable: true }) asOf: string | null, @Ctx() ctx: Context) {
+    return payoffQuoteOf(ctx, l, asOf);
   }
 
   @FieldResolver(() => [StatusChange])

@@ -104,10 +104,11 @@ export async function portfolioByStatus(db: DbOrTx, partnerId: string | null): P
 }
 
 export async function collectedTotal(db: DbOrTx, partnerId: string | null): Promise<bigint> {
-  const where = partnerId ? sql`where l.partner_id = ${partnerId}::uuid` : sql``;
+  // RULES §12.3: the amounts of non-reversed PAYMENT and SETTLEMENT transactions.
+  const partner = partnerId ? sql`and l.partner_id = ${partnerId}::uuid` : sql``;
   const [row] = await queryRows<{ total: string }>(
     db,
-    sql`select coalesce(sum(t.amount), 0)::text as total from payment_transactions t join loans l on l.id = t.loan_id ${where}`,
+    sql`select coalesce(sum(t.amount), 0)::text as total from payment_transactions t join loans l on l.id = t.loan_id where t.reversed_at is null ${partner}`,
   );
   return BigInt(row?.total ?? "0");
 }

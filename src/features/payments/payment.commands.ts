@@ -1,6 +1,9 @@
 /**
- * recordPayment (RULES §8): post money received for an active loan in ONE transaction with the
- * loan row locked, allocate it oldest installment first, and re-evaluate the loan as of paidAt.
+ * recordPayment (RULES §8) and settleLoan (§12.2): post money received for an active loan in ONE
+ * transaction with the loan row locked, allocate it oldest installment first, and re-evaluate the
+ * loan as of paidAt. A settlement first checks the amount against the payoff quote as of paidAt's
+ * date and waives the interest of the installments after the current one, so it pays every
+ * installment and the loan becomes PAID_OFF.
  */
 import { actorOf } from "../../auth/viewer.js";
 import type { Tx } from "../../db/client.js";
@@ -8,14 +11,15 @@ import { uniqueViolation } from "../../db/pg-errors.js";
 import type { PaymentTransactionRow } from "../../db/schema.js";
 import { recordStatusChange, transact } from "../../events/outbox.js";
 import type { Context } from "../../server/context.js";
-import { badInput, idempotencyConflict, invalidState, notFound } from "../../server/errors.js";
+import { badInput, DomainError, idempotencyConflict, invalidState, notFound } from "../../server/errors.js";
 import { daysBetween, jakartaDate } from "../../shared/dates.js";
 import { isUuid } from "../../shared/ids.js";
 import { MAX_MONEY } from "../../shared/money.js";
 import { isActiveLoanStatus } from "../loans/loan-status.js";
 import { allocate } from "./allocation.js";
+import { payoffQuote } from "./corrections.js";
 import { evaluateLoan, paidPaymentStatus, unpaidPaymentStatus, type LoanStatus } from "./delinquency.js";
-import type { RecordPaymentInput } from "./payment.type.js";
+import type { RecordPaymentInput, SettleLoanInput } from "./payment.type.js";
 import {
   creditWallet,
   insertAllocations,
@@ -26,8 +30,11 @@ import {
   transactionByIdempotencyKey,
   updateInstallments,
   updateLoanEvaluation,
+  waiveInterest,
   type InstallmentUpdate,
 } from "./payments.repo.js";
+
+export type TransactionKind = "PAYMENT" | "SETTLEMENT";
 
 export const IDEMPOTENCY_KEY_MAX = 100;
 export const CHANNEL_MAX = 50;
@@ -40,6 +47,7 @@ export interface RecordPaymentResult {
 }
 
 interface PaymentRequest {
+  kind: TransactionKind;
   loanId: string;
   amount: bigint;
   idempotencyKey: string;
@@ -48,7 +56,7 @@ interface PaymentRequest {
 }
 
 /** Checks everything that does not need the database; throws BAD_USER_INPUT / NOT_FOUND. */
-function validate(ctx: Context, input: RecordPaymentInput): PaymentRequest {
+function validate(ctx: Context, input: RecordPaymentInput | SettleLoanInput, kind: TransactionKind): PaymentRequest {
   if (!isUuid(input.loanId)) throw notFound("Loan");
   const amount = input.amount;
   if (typeof amount !== "bigint" || amount <= 0n) throw badInput("amount", "amount must be greater than 0");
@@ -69,13 +77,20 @@ function validate(ctx: Context, input: RecordPaymentInput): PaymentRequest {
     if (/[\x00-\x1f\x7f]/.test(channel)) throw badInput("channel", "channel must not contain control characters");
     if (channel.length === 0) channel = null;
   }
-  return { loanId: input.loanId.toLowerCase(), amount, idempotencyKey: key, paidAt, channel };
+  return { kind, loanId: input.loanId.toLowerCase(), amount, idempotencyKey: key, paidAt, channel };
 }
 
-/** The stored result for a repeated key, or IDEMPOTENCY_CONFLICT when it was used otherwise. */
+/**
+ * The stored result for a repeated key, or IDEMPOTENCY_CONFLICT when it was used otherwise: for
+ * another loan or amount, or by the other mutation (recordPayment and settleLoan share the keys).
+ */
 function replayOf(existing: PaymentTransactionRow, req: PaymentRequest): RecordPaymentResult {
   if (existing.loanId !== req.loanId || existing.amount !== req.amount) {
     throw idempotencyConflict("This idempotencyKey was already used for a different loan or amount");
+  }
+  if (existing.kind !== req.kind) {
+    const by = existing.kind === "SETTLEMENT" ? "settleLoan" : "recordPayment";
+    throw idempotencyConflict(`This idempotencyKey was already used by ${by}`);
   }
   return { transaction: existing, replayed: true, loanId: existing.loanId };
 }
@@ -91,14 +106,32 @@ async function post(ctx: Context, tx: Tx, req: PaymentRequest): Promise<RecordPa
 
   const status = loan.status as LoanStatus;
   if (!isActiveLoanStatus(status)) {
-    throw invalidState(`A payment can only be recorded for a CURRENT or LATE loan (loan is ${status})`, status);
+    const what = req.kind === "SETTLEMENT" ? "Only a CURRENT or LATE loan can be settled" : "A payment can only be recorded for a CURRENT or LATE loan";
+    throw invalidState(`${what} (loan is ${status})`, status);
   }
   if (loan.disbursedAt && req.paidAt.getTime() < loan.disbursedAt.getTime()) {
     throw badInput("paidAt", "paidAt must not be before the loan was disbursed");
   }
 
-  // 3. Allocate over the locked installments.
-  const installments = await lockInstallments(tx, loan.id);
+  // 3. Allocate over the locked installments (a settlement first waives the later interest).
+  const asOf = jakartaDate(req.paidAt);
+  let installments = await lockInstallments(tx, loan.id);
+  const waived = new Map<string, bigint>();
+  if (req.kind === "SETTLEMENT") {
+    const quote = payoffQuote(installments, asOf);
+    if (req.amount < quote.amount) {
+      throw new DomainError("BAD_USER_INPUT", `amount is below the payoff amount ${quote.amount} as of ${asOf}`, {
+        field: "amount",
+        payoffAmount: quote.amount.toString(),
+      });
+    }
+    const later = new Set(quote.waivedInstallmentIds);
+    installments = installments.map((p) => {
+      if (!later.has(p.id)) return p;
+      waived.set(p.id, p.interestDue - p.paidInterest);
+      return { ...p, interestDue: p.paidInterest, interestWaived: p.interestWaived + (p.interestDue - p.paidInterest) };
+    });
+  }
   const { allocations, walletCredit } = allocate(
     req.amount,
     installments.map((p) => ({
@@ -114,7 +147,9 @@ async function post(ctx: Context, tx: Tx, req: PaymentRequest): Promise<RecordPa
   // Locks are always taken in this order: loan → its installments → the idempotency key (unique
   // index entry) → the customer row (wallet) → the event-order lock; the customer row is held
   // only for the end of the transaction.
+  if (waived.size > 0) await waiveInterest(tx, installments.filter((p) => waived.has(p.id)), now);
   const transaction = await insertTransaction(tx, {
+    kind: req.kind,
     loanId: loan.id,
     customerId: loan.customerId,
     amount: req.amount,
@@ -142,7 +177,6 @@ async function post(ctx: Context, tx: Tx, req: PaymentRequest): Promise<RecordPa
 
   // 4. New installment state as of paidAt: touched ones get the money (paid when nothing is left),
   //    every unpaid one is re-evaluated. Late fees are the daily update's job, not charged here.
-  const asOf = jakartaDate(req.paidAt);
   const byId = new Map(allocations.map((a) => [a.paymentId, a]));
   const updates: InstallmentUpdate[] = [];
   const states: { dueDate: string; outstanding: bigint }[] = [];
@@ -181,7 +215,7 @@ async function post(ctx: Context, tx: Tx, req: PaymentRequest): Promise<RecordPa
       partnerId: loan.partnerId,
       from: status,
       to: evaluated.status,
-      reason: `payment ${transaction.id}`,
+      reason: req.kind === "SETTLEMENT" ? "early settlement" : `payment ${transaction.id}`,
       actor: actorOf(ctx.viewer),
       at: now,
     });
@@ -189,8 +223,16 @@ async function post(ctx: Context, tx: Tx, req: PaymentRequest): Promise<RecordPa
   return { transaction, replayed: false, loanId: loan.id };
 }
 
-export async function recordPayment(ctx: Context, input: RecordPaymentInput): Promise<RecordPaymentResult> {
-  const req = validate(ctx, input);
+export function recordPayment(ctx: Context, input: RecordPaymentInput): Promise<RecordPaymentResult> {
+  return postOnce(ctx, validate(ctx, input, "PAYMENT"));
+}
+
+/** RULES §12.2: closes the loan early with at least the payoff amount as of paidAt's date. */
+export function settleLoan(ctx: Context, input: SettleLoanInput): Promise<RecordPaymentResult> {
+  return postOnce(ctx, validate(ctx, input, "SETTLEMENT"));
+}
+
+async function postOnce(ctx: Context, req: PaymentRequest): Promise<RecordPaymentResult> {
   try {
     return await transact(ctx.app, (tx) => post(ctx, tx, req));
   } catch (err) {

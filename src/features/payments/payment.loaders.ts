@@ -1,10 +1,11 @@
 import type { Viewer } from "../../auth/viewer.js";
 import type { Db } from "../../db/client.js";
 import type { PageArgs } from "../../shared/connections.js";
-import { byIdLoader, countLoader, groupLoader, perArgs } from "../../server/loader-utils.js";
+import { byIdLoader, byKeyLoader, countLoader, groupLoader, perArgs } from "../../server/loader-utils.js";
 import {
   allocationsByTransactionIds,
   countTransactionsPerLoan,
+  latestReversalsByTransactionIds,
   paymentsByIds,
   paymentsByLoanIds,
   transactionsByIds,
@@ -20,5 +21,7 @@ export function paymentLoaders(db: Db, viewer: Viewer) {
     transactionsByLoan: perArgs((page: PageArgs) => groupLoader((ids) => transactionsPerLoan(db, viewer, ids, page))),
     transactionCountByLoan: countLoader((ids) => countTransactionsPerLoan(db, viewer, ids)),
     allocationsByTransaction: groupLoader((ids) => allocationsByTransactionIds(db, ids)),
+    /** The latest reversal request of transactions the viewer has already been shown. */
+    reversalByTransaction: byKeyLoader((ids) => latestReversalsByTransactionIds(db, ids)),
   };
 }

@@ -1,16 +1,18 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import { paymentScope, transactionScope } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
 import type { DbOrTx, Tx } from "../../db/client.js";
-import { anyId, countPerParent, pagePerParent } from "../../db/queries.js";
+import { anyId, countPerParent, countRows, pagePerParent, pageRows } from "../../db/queries.js";
 import {
   customers,
   loans,
   paymentAllocations,
+  paymentReversals,
   payments,
   paymentTransactions,
   type LoanRow,
   type PaymentAllocationRow,
+  type PaymentReversalRow,
   type PaymentRow,
   type PaymentTransactionRow,
 } from "../../db/schema.js";
@@ -148,4 +150,115 @@ export async function creditWallet(tx: Tx, customerId: string, amount: bigint, n
 
 export async function updateLoanEvaluation(tx: Tx, loanId: string, status: string, daysPastDue: number, now: Date): Promise<void> {
   await tx.update(loans).set({ status, daysPastDue, updatedAt: now }).where(eq(loans.id, loanId));
+}
+
+/** A settlement's waiver: `interestDue` lowered to what was paid, the difference recorded. */
+export async function waiveInterest(tx: Tx, installments: PaymentRow[], now: Date): Promise<void> {
+  for (const p of installments) {
+    await tx
+      .update(payments)
+      .set({ interestDue: p.interestDue, interestWaived: p.interestWaived, updatedAt: now })
+      .where(eq(payments.id, p.id));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reversals (RULES §12.3).
+
+/** The latest reversal request of each transaction (the caller already may see the transactions). */
+export async function latestReversalsByTransactionIds(db: DbOrTx, ids: string[]): Promise<Map<string, PaymentReversalRow>> {
+  const rows = await db
+    .selectDistinctOn([paymentReversals.transactionId])
+    .from(paymentReversals)
+    .where(anyId(paymentReversals.transactionId, ids))
+    .orderBy(paymentReversals.transactionId, desc(paymentReversals.createdAt), desc(paymentReversals.id));
+  return new Map(rows.map((r) => [r.transactionId, r]));
+}
+
+export async function listReversals(db: DbOrTx, status: string | null | undefined, args: PageArgs) {
+  return pageRows(db, paymentReversals, [status ? eq(paymentReversals.status, status) : undefined], args);
+}
+
+export async function countReversals(db: DbOrTx, status: string | null | undefined) {
+  return countRows(db, paymentReversals, [status ? eq(paymentReversals.status, status) : undefined]);
+}
+
+export async function reversalById(tx: DbOrTx, id: string): Promise<PaymentReversalRow | undefined> {
+  const [row] = await tx.select().from(paymentReversals).where(eq(paymentReversals.id, id));
+  return row;
+}
+
+/** The reversal row locked `for update` (taken after its loan's lock). */
+export async function lockReversal(tx: Tx, id: string): Promise<PaymentReversalRow | undefined> {
+  const [row] = await tx.select().from(paymentReversals).where(eq(paymentReversals.id, id)).for("update");
+  return row;
+}
+
+export async function transactionById(tx: DbOrTx, id: string): Promise<PaymentTransactionRow | undefined> {
+  const [row] = await tx.select().from(paymentTransactions).where(eq(paymentTransactions.id, id));
+  return row;
+}
+
+export async function pendingReversalOf(tx: DbOrTx, transactionId: string): Promise<PaymentReversalRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(paymentReversals)
+    .where(and(eq(paymentReversals.transactionId, transactionId), eq(paymentReversals.status, "PENDING")));
+  return row;
+}
+
+export async function loanHasSettlement(tx: DbOrTx, loanId: string): Promise<boolean> {
+  const [row] = await tx
+    .select({ id: paymentTransactions.id })
+    .from(paymentTransactions)
+    .where(and(eq(paymentTransactions.loanId, loanId), eq(paymentTransactions.kind, "SETTLEMENT")))
+    .limit(1);
+  return row !== undefined;
+}
+
+export async function insertReversal(tx: Tx, values: typeof paymentReversals.$inferInsert): Promise<PaymentReversalRow> {
+  const [row] = await tx.insert(paymentReversals).values(values).returning();
+  return row!;
+}
+
+export async function decideReversal(
+  tx: Tx,
+  id: string,
+  d: { status: "APPROVED" | "REJECTED"; decidedBy: string; decidedAt: Date; decisionNote: string | null },
+): Promise<PaymentReversalRow> {
+  const [row] = await tx.update(paymentReversals).set(d).where(eq(paymentReversals.id, id)).returning();
+  return row!;
+}
+
+/** The loan's transactions not reversed, in no particular order. */
+export async function activeTransactionsOfLoan(tx: DbOrTx, loanId: string): Promise<PaymentTransactionRow[]> {
+  return tx
+    .select()
+    .from(paymentTransactions)
+    .where(and(eq(paymentTransactions.loanId, loanId), isNull(paymentTransactions.reversedAt)));
+}
+
+export async function markReversed(tx: Tx, transactionId: string, at: Date): Promise<void> {
+  await tx.update(paymentTransactions).set({ reversedAt: at }).where(eq(paymentTransactions.id, transactionId));
+}
+
+/** A re-posted transaction: its allocations replaced, its wallet credit set anew. */
+export async function replaceAllocations(
+  tx: Tx,
+  transactionId: string,
+  rows: (typeof paymentAllocations.$inferInsert)[],
+  walletCredit: bigint,
+): Promise<void> {
+  await tx.delete(paymentAllocations).where(eq(paymentAllocations.transactionId, transactionId));
+  await insertAllocations(tx, rows);
+  await tx.update(paymentTransactions).set({ walletCredit }).where(eq(paymentTransactions.id, transactionId));
+}
+
+/** Moves the wallet by `delta` (negative: money taken back by a reversal). */
+export async function moveWallet(tx: Tx, customerId: string, delta: bigint, now: Date): Promise<void> {
+  if (delta === 0n) return;
+  await tx
+    .update(customers)
+    .set({ walletBalance: sql`${customers.walletBalance} + ${delta.toString()}::bigint`, updatedAt: now })
+    .where(eq(customers.id, customerId));
 }
