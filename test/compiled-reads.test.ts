@@ -199,6 +199,15 @@ describe("what the compiler leaves to the resolvers", () => {
     ["an anonymous caller", `{ loans(first: 2) { nodes { id } } }`, {}, undefined],
     ["a field it does not know", `{ loans(first: 2) { nodes { id statusHistory { toCode } product { code } } } }`, {}, "admin"],
     ["wrong variable type", `query($n: Int) { customers(first: $n) { nodes { id } } }`, { n: "ten" }, "admin"],
+    ...(["admin", "partnerA", "customer"] as const).map(
+      (role): [string, string, Record<string, unknown>, string | undefined] => [
+        `the corrections fields (RULES §12) as ${role}`,
+        `{ loans(first: 5) { nodes { id status payoffQuote(asOf: "2026-06-01") { asOf principal interest lateFees interestWaived amount loan { id } }
+          transactions { nodes { id kind reversed reversal { status requestedBy decidedBy } } } } } }`,
+        {},
+        role,
+      ],
+    ),
   ];
   it.each(cases)("%s: same answer as the resolvers", async (_name, query, variables, role) => {
     if (query.includes("loans(after: $a)")) {
