@@ -2,8 +2,8 @@
  * PostgreSQL mode: the gateway's sessions never JIT-compile. The compiled reads are deep
  * correlated subqueries that run in milliseconds, but on a database without planner statistics
  * (after a bulk load, autovacuum off) their estimated cost is in the millions, and PostgreSQL then
- * JIT-compiled (with inlining and optimisation) ~65 functions on every execution: ~580 ms for 5 ms
- * of work; the 50-customer list fell to 3 req/s (bench/README.md, "Planner statistics").
+ * JIT-compiled (with inlining and optimisation) 65 functions on every execution: 0.5–1 s for 5 ms
+ * of work; the 50-customer list fell to ~2 req/s (bench/README.md, "Planner statistics").
  *
  * The cost estimate is forced over the thresholds here (`jit_*_above_cost = 0` in the
  * transaction) instead of loading 20,000 customers: the point is what the session does with such

@@ -113,8 +113,8 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
         // ms, but without planner statistics (a bulk load before ANALYZE; autovacuum off) their
         // estimated cost reaches millions: above jit_above_cost / jit_optimize_above_cost,
         // PostgreSQL then JIT-compiled ~65 functions with inlining and optimisation on EVERY
-        // execution (JIT code is not kept with the cached plan): 580 ms of compilation for 5 ms of
-        // work, the nested list fell to 3 req/s (bench/README.md, "Planner statistics"). Nothing
+        // execution (JIT code is not kept with the cached plan): 0.5–1 s of compilation for 5 ms of
+        // work, the nested list fell to ~2 req/s (bench/README.md, "Planner statistics"). Nothing
         // the gateway sends is long enough to win it back.
         jit: "off",
         ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),

@@ -8,8 +8,8 @@
  * realistic back-dated timestamps and histories. Deterministic for a given seed number.
  *
  * It ends with ANALYZE: a bulk load leaves the planner without statistics (autovacuum may be
- * off, and runs late anyway), and the nested list reads then got plans 16x slower (bench/README.md,
- * "Planner statistics").
+ * off, and runs late anyway), and its estimates for nested reads are then off by orders of
+ * magnitude (bench/README.md, "Planner statistics").
  */
 import { count, sql } from "drizzle-orm";
 import { hashPin } from "../auth/pin-hash.js";
