@@ -11,6 +11,8 @@
 #   BENCH_JWT_SECRET    JWT secret of the bench gateway (default a fixed bench-only value)
 #   BENCH_COMPARE=1     check that both servers return the same data (needs PostGraphile)
 #   BENCH_SQL_COUNT=1   measure transactions and table scans per request of our gateway
+#   BENCH_ANALYZE=1     0 = do NOT run ANALYZE first (measure a database without planner statistics,
+#                       e.g. right after a bulk load; machine.txt records the statistics present)
 #   BENCH_PROFILE=0     1 = afterwards, CPU-profile our gateway under one op's load
 #   BENCH_PROFILE_OP=list  the op profiled: list or point
 #   BENCH_PROFILE_SECONDS=10
@@ -58,8 +60,13 @@ if [ "$HAVE" = 0 ]; then
     npx tsx src/cli/seed.ts --customers "$CUSTOMERS" > "$WORK/seed.json"
   SEED_NOTE="seeded by this run in $(( $(date +%s) - t0 )) s: $(tail -1 "$WORK/seed.json")"
 fi
-log "ANALYZE"
-q "analyze" >/dev/null
+if [ "${BENCH_ANALYZE:-1}" = 1 ]; then
+  log "ANALYZE"
+  q "analyze" >/dev/null
+else
+  log "BENCH_ANALYZE=0: no ANALYZE ($(q "select count(*) from pg_stats where schemaname = 'public'") pg_stats rows in public)"
+fi
+STATS_NOTE="$(q "select format('%s pg_stats rows in public; customers reltuples %s, last analyze %s', (select count(*) from pg_stats where schemaname = 'public'), (select reltuples::bigint from pg_class where oid = 'public.customers'::regclass), coalesce((select greatest(last_analyze, last_autoanalyze)::text from pg_stat_user_tables where relid = 'public.customers'::regclass), 'never'))")"
 
 # ---- our gateway -----------------------------------------------------------------------------
 POOL="${PEER_POOL_MAX:-10}"
@@ -157,7 +164,9 @@ for f in "$WORK"/peer/got.*.json; do [ -f "$f" ] && printf '%s\t%s bytes\n' "$(b
   echo "database: $(echo "$DB_URL" | sed -E 's#//([^:/@]+):[^@]*@#//\1:***@#') size $(q "select pg_size_pretty(pg_database_size(current_database()))")"
   echo "data: $(q "select format('%s customers, %s applications, %s loans, %s payments', (select count(*) from customers), (select count(*) from loan_applications), (select count(*) from loans), (select count(*) from payments))")"
   echo "  max applications per customer: $(q "select coalesce(max(n),0) from (select count(*) n from loan_applications group by customer_id) x") (our applications page is first: 20)"
+  echo "code: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo " + uncommitted changes in src/ ($(git diff --stat HEAD -- src | tail -1 | sed 's/^ *//'))")"
   echo "seed: $SEED_NOTE"
+  echo "planner statistics: BENCH_ANALYZE=${BENCH_ANALYZE:-1}: $STATS_NOTE"
   echo "our list page: BENCH_LIST_PAGE=$LIST_PAGE ($( [ "$LIST_PAGE" = oldest ] && echo 'customers(first: 50, after: <cursor of the 51st-oldest>) = the same 50 customers as PostGraphile' || echo 'customers(first: 50) = the 50 NEWEST customers, not the ones PostGraphile serves'))"
   echo "gateway: NODE_ENV=production LOG_LEVEL=warn node --import tsx src/main.ts (DB_POOL_MAX=$POOL; PostGraphile and the limit server: PEER_POOL_MAX=$POOL; pgbench_pool: -c $POOL)"
 } > "$OUT/machine.txt"

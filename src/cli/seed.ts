@@ -1,7 +1,8 @@
 /**
  * npm run seed -- --customers 20000 [--partners 20] [--seed 1] [--concurrency 8]
  * Builds a portfolio through the lifecycle commands (see src/demo/seed.ts) on DATABASE_URL or
- * the embedded database, with a progress bar on stderr.
+ * the embedded database, with a progress bar on stderr; it ends with ANALYZE (planner statistics
+ * for what it loaded: seedPortfolio does it).
  */
 import { parseArgs } from "node:util";
 import { configOrExit, openConfiguredDatabase } from "./common.js";

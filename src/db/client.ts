@@ -111,6 +111,14 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
         // kept re-planning the compiled reads (custom plans looked cheaper for `limit $1`),
         // which cost ~30 % more database CPU per 50-customer page (bench/README.md).
         plan_cache_mode: "force_generic_plan",
+        // No JIT compilation. The compiled reads are deep correlated subqueries that run in a few
+        // ms, but without planner statistics (a bulk load before ANALYZE; autovacuum off) their
+        // estimated cost reaches millions: above jit_above_cost / jit_optimize_above_cost,
+        // PostgreSQL then JIT-compiled ~65 functions with inlining and optimisation on EVERY
+        // execution (JIT code is not kept with the cached plan): 0.5–1 s of compilation for 5 ms of
+        // work, the nested list fell to ~2 req/s (bench/README.md, "Planner statistics"). Nothing
+        // the gateway sends is long enough to win it back.
+        jit: "off",
         ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
       },
     });

@@ -18,13 +18,15 @@ import { connect } from "../../src/db/client.js";
 import { decodeEventCursor } from "../../src/events/bus.js";
 import { setCursorSecret } from "../../src/shared/connections.js";
 import { LoadClient, lifecycle, ok, pay, paymentKey, sleep, type Outcome, type PaymentKey } from "../support/load.js";
-import { privatePgAvailable, startPrivatePostgres, type PrivatePostgres } from "../support/private-pg.js";
+import { startPrivatePostgres, type PrivatePostgres } from "../support/private-pg.js";
+import { skipWithoutPrivatePg } from "./prerequisites.js";
 import { startGatewayProcess, type GatewayProcess } from "../support/process.js";
 import { collect, wsClient } from "../support/ws.js";
 import { TEST_JWT_SECRET, tokenFor } from "../support/world.js";
 
-const unavailable = privatePgAvailable();
-if (unavailable) console.log(`faults: PostgreSQL outage test skipped: ${unavailable}`);
+const SUITE = "PostgreSQL stopped and started under load";
+// Skips with a message, or under CI=true fails with it (./prerequisites.ts).
+const unavailable = skipWithoutPrivatePg(SUITE);
 
 /** Every request, even during the outage, is answered within this. */
 const FAST_MS = 5_000;
@@ -46,7 +48,7 @@ interface Outage {
   healthzDuring: number;
 }
 
-describe.skipIf(!!unavailable)("PostgreSQL stopped and started under load", () => {
+describe.skipIf(unavailable)(SUITE, () => {
   let pg: PrivatePostgres;
   let gw: GatewayProcess;
   let dbUrl: string;

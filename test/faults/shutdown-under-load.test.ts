@@ -13,12 +13,14 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { LoadClient, lifecycle, ok, sleep, type Outcome } from "../support/load.js";
-import { privatePgAvailable, startPrivatePostgres, type PrivatePostgres } from "../support/private-pg.js";
+import { startPrivatePostgres, type PrivatePostgres } from "../support/private-pg.js";
+import { skipWithoutPrivatePg } from "./prerequisites.js";
 import { startGatewayProcess, type GatewayProcess } from "../support/process.js";
 import { tokenFor } from "../support/world.js";
 
-const unavailable = privatePgAvailable();
-if (unavailable) console.log(`faults: SIGTERM-under-load test skipped: ${unavailable}`);
+const SUITE = "SIGTERM under load";
+// Skips with a message, or under CI=true fails with it (./prerequisites.ts).
+const unavailable = skipWithoutPrivatePg(SUITE);
 
 const LIST = `query { customers(first: 50) { totalCount nodes { id fullName applications(first: 5) { nodes { id status
   loan { id status principal payments { installmentNumber dueDate principalDue interestDue status } transactions(first: 10) { totalCount } } } } } } }`;
@@ -39,7 +41,7 @@ async function subscriber(url: string, token: string): Promise<{ closed: Promise
   return { closed };
 }
 
-describe.skipIf(!!unavailable)("SIGTERM under load", () => {
+describe.skipIf(unavailable)(SUITE, () => {
   let pg: PrivatePostgres;
   let gw: GatewayProcess;
   let dbUrl: string;

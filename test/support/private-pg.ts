@@ -5,7 +5,9 @@
  *
  * The PostgreSQL binaries refuse to run as root, so as root they run as the `postgres` OS user
  * (`runuser -u postgres --`). `privatePgAvailable()` says why the cluster cannot be made here
- * (no binaries, no postgres user), for a clear skip.
+ * (no binaries, no postgres user); test/faults/prerequisites.ts turns that into a skip with a
+ * message outside CI and a failed test under `CI=true`. (No vitest import here: bench/soak.ts
+ * uses this module through test/support/process.ts.)
  */
 import { execFile } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
