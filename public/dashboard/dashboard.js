@@ -2,7 +2,9 @@
  * Partner dashboard: the partner's loans and portfolio over HTTP, and loan status changes live
  * over graphql-ws (same host, path /graphql). The last event's cursor is kept in localStorage,
  * so after a reload (or a lost connection) the subscription resumes with `after` and replays
- * whatever happened in between: no gap, no duplicate. Plain JavaScript, no build step.
+ * whatever happened in between: no gap, no duplicate. A click on a loan opens its installments
+ * and transactions (a reversed transaction struck through, with a "reversed" badge); the open
+ * loan is read again whenever one of its status changes arrives. Plain JavaScript, no build step.
  */
 (function () {
   "use strict";
@@ -28,6 +30,20 @@
     "  }",
     "}",
   ].join("\n");
+  // PARTNER sees its customers' transactions and their reversal (reason, status, dates; the
+  // ADMINs' names, requestedBy/decidedBy, are null for it and not asked for).
+  var LOAN_DETAIL = [
+    "query LoanDetail($id: ID!) {",
+    "  loan(id: $id) {",
+    "    id status daysPastDue totalDue totalPaid outstandingAmount customer { fullName }",
+    "    payments { installmentNumber dueDate amountDue paidAmount status }",
+    "    transactions(first: 50) {",
+    "      totalCount",
+    "      nodes { id kind amount walletCredit paidAt channel reversed reversal { status reason requestedAt decidedAt } }",
+    "    }",
+    "  }",
+    "}",
+  ].join("\n");
   var WATCH = [
     "subscription WatchLoans($partnerId: ID, $after: String) {",
     "  loanStatusChanged(partnerId: $partnerId, after: $after) {",
@@ -50,6 +66,8 @@
     retryTimer: null,
     retryDelay: 1000,
     summaryTimer: null,
+    detailId: null, // the loan whose installments and transactions are shown
+    detailSeq: 0, // bumps on every detail load so a slower, older answer is dropped
     generation: 0, // bumps on every (re)connect so late callbacks of an old one are ignored
   };
 
@@ -64,7 +82,8 @@
     if (status === "CURRENT") return "status ok";
     if (/^LATE_(1|5|30)DPD$/.test(status)) return "status late";
     if (/^LATE_/.test(status) || status === "WRITTEN_OFF" || status === "DISBURSAL_FAILED") return "status bad";
-    if (status === "PAID_OFF") return "status done";
+    if (status === "PAID_OFF" || /^PAID_/.test(status)) return "status done";
+    if (/^OVERDUE_/.test(status)) return "status late";
     return "status";
   }
 
@@ -128,13 +147,14 @@
 
   function loanRow(loan) {
     var tr = el("tr", { "data-loan-id": loan.id }, [
-      el("td", { class: "id", title: loan.id, text: loan.id.slice(0, 8) }),
+      el("td", {}, [el("button", { type: "button", class: "link id", "data-action": "open", title: "Show " + loan.id, text: loan.id.slice(0, 8) })]),
       el("td", { text: (loan.customer && loan.customer.fullName) || "–" }),
       el("td", {}, [el("span", { class: statusClass(loan.status), "data-field": "status", text: loan.status })]),
       el("td", { class: "num", "data-field": "daysPastDue", text: String(loan.daysPastDue) }),
       el("td", { class: "num", "data-field": "outstandingAmount", text: rupiah(loan.outstandingAmount) }),
       el("td", { class: "num", text: rupiah(loan.principal) }),
     ]);
+    if (loan.id === state.detailId) tr.classList.add("selected");
     return tr;
   }
 
@@ -186,12 +206,114 @@
       el("span", { class: statusClass(e.fromStatus || ""), text: e.fromStatus || "new" }),
       " → ",
       el("span", { class: statusClass(e.toStatus), "data-field": "toStatus", text: e.toStatus }),
-      e.reason ? el("span", { class: "reason", text: " " + e.reason }) : "",
+      e.reason ? el("span", { class: "reason", "data-field": "reason", text: " " + e.reason }) : "",
     ]);
     var list = $("events");
     list.insertBefore(li, list.firstChild);
     while (list.children.length > MAX_EVENTS) list.removeChild(list.lastChild);
     $("events-empty").hidden = true;
+  }
+
+  function when(iso) {
+    return iso ? new Date(iso).toLocaleString() : "–";
+  }
+
+  /** A transaction's row: a reversed one struck through with a "reversed" badge and its reason. */
+  function transactionRow(t) {
+    var r = t.reversal;
+    var badges = [];
+    if (t.reversed) {
+      badges.push(el("span", { class: "badge reversed", "data-field": "reversed", title: "Reversed " + when(r && r.decidedAt), text: "reversed" }));
+    } else if (r && r.status === "PENDING") {
+      badges.push(el("span", { class: "badge pending", "data-field": "reversal", text: "reversal pending" }));
+    } else if (r && r.status === "REJECTED") {
+      badges.push(el("span", { class: "badge", "data-field": "reversal", text: "reversal rejected" }));
+    }
+    if (r && (t.reversed || r.status === "PENDING")) badges.push(el("span", { class: "reason", "data-field": "reversal-reason", text: " " + r.reason }));
+    return el("tr", { "data-transaction-id": t.id, class: t.reversed ? "reversed" : "" }, [
+      el("td", { class: "money", text: when(t.paidAt) }),
+      el("td", { class: "money", text: t.kind }),
+      el("td", { class: "num money", "data-field": "amount", text: rupiah(t.amount) }),
+      el("td", { class: "num money", text: rupiah(t.walletCredit) }),
+      el("td", { class: "money", text: t.channel || "–" }),
+      el("td", { class: "badges" }, badges),
+    ]);
+  }
+
+  function installmentRow(p) {
+    return el("tr", {}, [
+      el("td", { class: "num", text: String(p.installmentNumber) }),
+      el("td", { text: p.dueDate }),
+      el("td", { class: "num", text: rupiah(p.amountDue) }),
+      el("td", { class: "num", text: rupiah(p.paidAmount) }),
+      el("td", {}, [el("span", { class: statusClass(p.status), text: p.status })]),
+    ]);
+  }
+
+  function renderDetail(loan) {
+    var box = $("detail");
+    if (!loan) {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    box.dataset.loanId = loan.id;
+    $("detail-id").textContent = loan.id.slice(0, 8);
+    $("detail-id").title = loan.id;
+    $("detail-customer").textContent = (loan.customer && loan.customer.fullName) || "";
+    $("detail-status").className = statusClass(loan.status);
+    $("detail-status").textContent = loan.status;
+    Array.prototype.forEach.call(box.querySelectorAll("dd[data-field]"), function (dd) {
+      var f = dd.getAttribute("data-field");
+      dd.textContent = f === "daysPastDue" ? String(loan[f]) : "Rp " + rupiah(loan[f]);
+    });
+    var txs = loan.transactions.nodes;
+    var tbody = $("transactions").querySelector("tbody");
+    tbody.replaceChildren.apply(tbody, txs.map(transactionRow));
+    $("transactions-empty").hidden = txs.length > 0;
+    $("tx-count").textContent = loan.transactions.totalCount > txs.length ? "(newest " + txs.length + " of " + loan.transactions.totalCount + ")" : "";
+    var ibody = $("installments").querySelector("tbody");
+    ibody.replaceChildren.apply(ibody, loan.payments.map(installmentRow));
+  }
+
+  function markSelected() {
+    Array.prototype.forEach.call($("loans").querySelectorAll("tbody tr"), function (tr) {
+      tr.classList.toggle("selected", tr.getAttribute("data-loan-id") === state.detailId);
+    });
+  }
+
+  /** Reads the open loan again (after a click, a refresh, or one of its status changes). */
+  function loadDetail() {
+    var id = state.detailId;
+    if (!id || !state.token) return Promise.resolve();
+    var seq = ++state.detailSeq;
+    return gql(LOAN_DETAIL, { id: id }).then(
+      function (data) {
+        if (seq !== state.detailSeq || id !== state.detailId) return;
+        if (!data.loan) {
+          closeDetail();
+          showError("That loan is not visible with this token.");
+          return;
+        }
+        renderDetail(data.loan);
+      },
+      function (err) {
+        if (seq === state.detailSeq) showError("Loan " + id.slice(0, 8) + ": " + err.message);
+      },
+    );
+  }
+
+  function openDetail(id) {
+    state.detailId = id;
+    markSelected();
+    return loadDetail();
+  }
+
+  function closeDetail() {
+    state.detailId = null;
+    state.detailSeq++;
+    renderDetail(null);
+    markSelected();
   }
 
   // ---------- data ----------
@@ -291,6 +413,7 @@
           updateLoan(e.loan);
           addEvent(e);
           refreshSummarySoon();
+          if (e.loan.id === state.detailId) loadDetail();
         },
         error: function (err) {
           if (gen !== state.generation) return;
@@ -348,6 +471,7 @@
     renderLoans();
     $("loans-count").textContent = "";
     renderSummary(null);
+    closeDetail();
     $("events").replaceChildren();
     $("events-empty").hidden = false;
     $("who").textContent = "not connected";
@@ -358,6 +482,7 @@
 
   function connect(token) {
     stopLive();
+    closeDetail(); // another token may not see it
     showError("");
     state.token = token.trim().replace(/^Bearer\s+/i, "");
     setConn("connecting");
@@ -388,6 +513,12 @@
     connect($("token").value);
   });
   $("signout").addEventListener("click", signOut);
+  $("loans").querySelector("tbody").addEventListener("click", function (ev) {
+    var tr = ev.target.closest("tr[data-loan-id]");
+    if (tr) openDetail(tr.getAttribute("data-loan-id"));
+  });
+  $("detail-close").addEventListener("click", closeDetail);
+  $("detail-refresh").addEventListener("click", loadDetail);
   $("forget-cursor").addEventListener("click", function () {
     window.localStorage.removeItem(cursorKey());
     showCursor();

@@ -1,7 +1,9 @@
 /*
  * Example operations of the playground's "Examples" panel: the loan lifecycle walk-through
- * (register → apply → approve → accept → disburse → pay → daily update), the reads, and the
- * live subscriptions. Each step says which id to copy from the step before.
+ * (register → apply → approve → accept → disburse → pay → daily update), correcting money (a
+ * payoff quote and an early settlement; a payment reversal asked for by one ADMIN and approved
+ * by another, or rejected), the reads, and the live subscriptions. Each step says which id to
+ * copy from the step before.
  */
 window.PLAYGROUND_EXAMPLES = [
   {
@@ -183,6 +185,155 @@ mutation RunDailyUpdate($asOf: Date!) {
     variables: { asOf: "2026-12-31" },
   },
   {
+    group: "Correcting money",
+    title: "Payoff quote: what closes a loan",
+    query: `# RULES 12.1. Anyone who may see the loan; null unless it is CURRENT or LATE_*.
+# asOf defaults to today (Asia/Jakarta); one before the disbursement date is BAD_USER_INPUT.
+# The current installment (first unpaid one due on or after asOf) and every earlier unpaid one
+# are owed in full; later ones owe principal and late fee, their interest is interestWaived.
+# Copy payoffQuote.amount for "Settle a loan early". Nothing is written.
+
+query PayoffQuote($id: ID!, $asOf: Date) {
+  loan(id: $id) {
+    id
+    status
+    outstandingAmount
+    payoffQuote(asOf: $asOf) {
+      asOf
+      principal
+      interest
+      lateFees
+      interestWaived
+      amount
+    }
+  }
+}
+`,
+    variables: { id: "PASTE-LOAN-ID" },
+  },
+  {
+    group: "Correcting money",
+    title: "Settle a loan early (ADMIN)",
+    query: `# RULES 12.2. amount must be at least the payoff quote's amount as of paidAt's date (paidAt
+# defaults to now): below it is BAD_USER_INPUT with extensions.payoffAmount and writes nothing.
+# The later installments' interest is waived, the money is allocated as a payment (any excess
+# goes to the wallet), and the loan becomes PAID_OFF with reason "early settlement".
+# idempotencyKey shares recordPayment's keys: a key used there is IDEMPOTENCY_CONFLICT here.
+
+mutation SettleLoan($input: SettleLoanInput!) {
+  settleLoan(input: $input) {
+    replayed
+    transaction {
+      id
+      kind
+      amount
+      walletCredit
+      allocations { principal interest lateFee payment { installmentNumber status } }
+    }
+    loan { id status totalDue totalPaid outstandingAmount }
+  }
+}
+`,
+    variables: { input: { loanId: "PASTE-LOAN-ID", amount: "PASTE-PAYOFF-AMOUNT", idempotencyKey: "bank-ref-settle-0001", channel: "VA_BCA" } },
+  },
+  {
+    group: "Correcting money",
+    title: "Reversal 1. Request it (ADMIN)",
+    query: `# RULES 12.3, four eyes: one ADMIN asks, ANOTHER ADMIN approves (or any ADMIN rejects).
+# The ADMIN is the token's sub: the development token in the Headers tab has sub "playground".
+# Only a PAYMENT that is not reversed, without another PENDING request, on a loan that was not
+# settled early and is not WRITTEN_OFF (else INVALID_STATE). reason: 1–500 characters.
+# Nothing changes in the money yet. The transaction id is in step 6's answer (or in the loan's
+# transactions). Copy the reversal id for step 2 (or for "Reject").
+
+mutation RequestPaymentReversal($input: RequestPaymentReversalInput!) {
+  requestPaymentReversal(input: $input) {
+    id
+    status
+    reason
+    requestedBy
+    requestedAt
+    transaction { id amount kind reversed }
+  }
+}
+`,
+    variables: { input: { transactionId: "PASTE-TRANSACTION-ID", reason: "Transfer bounced: bank returned the funds" } },
+  },
+  {
+    group: "Correcting money",
+    title: "Reversal 2. Approve it (another ADMIN)",
+    query: `# Four eyes: this needs an ADMIN token with ANOTHER sub than the one that asked (the same sub
+# is FORBIDDEN). Mint one in a terminal:
+#     npm run token -- --role ADMIN --sub bob
+# and paste it into the Headers tab: {"Authorization": "Bearer <bob's token>"}.
+# PENDING only (else INVALID_STATE). The transaction stops counting (reversed: true), every
+# later payment is re-posted, and the loan is evaluated as of asOf (default today): a PAID_OFF
+# loan goes back to CURRENT or LATE_* with reason "payment reversal" (see "Watch loan status
+# changes"). asOf may not be before the latest remaining payment.
+
+mutation ApprovePaymentReversal($input: DecidePaymentReversalInput!) {
+  approvePaymentReversal(input: $input) {
+    id
+    status
+    requestedBy
+    decidedBy
+    decidedAt
+    decisionNote
+    transaction {
+      id
+      reversed
+      loan { id status daysPastDue totalPaid outstandingAmount customer { walletBalance } }
+    }
+  }
+}
+`,
+    variables: { input: { reversalId: "PASTE-REVERSAL-ID", note: "Bank statement checked" } },
+  },
+  {
+    group: "Correcting money",
+    title: "Reversal: reject it instead (ADMIN)",
+    query: `# The alternative to approving: any ADMIN, the one who asked included. PENDING only (else
+# INVALID_STATE); the request becomes REJECTED and nothing else changes. A new request for the
+# same transaction may be made afterwards.
+
+mutation RejectPaymentReversal($input: DecidePaymentReversalInput!) {
+  rejectPaymentReversal(input: $input) {
+    id
+    status
+    decidedBy
+    decidedAt
+    decisionNote
+    transaction { id reversed reversal { id status } }
+  }
+}
+`,
+    variables: { input: { reversalId: "PASTE-REVERSAL-ID", note: "Funds arrived after all" } },
+  },
+  {
+    group: "Correcting money",
+    title: "Reversal requests (ADMIN)",
+    query: `# Newest first; filter by status (PENDING, APPROVED, REJECTED) or leave it out for all.
+
+query PaymentReversals($status: PaymentReversalStatus, $first: Int, $after: String) {
+  paymentReversals(status: $status, first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id
+      status
+      reason
+      requestedBy
+      requestedAt
+      decidedBy
+      decidedAt
+      transaction { id amount paidAt loan { id status customer { fullName } } }
+    }
+  }
+}
+`,
+    variables: { status: "PENDING", first: 20 },
+  },
+  {
     group: "Reads",
     title: "A loan with its schedule and history",
     query: `query Loan($id: ID!) {
@@ -206,7 +357,7 @@ mutation RunDailyUpdate($asOf: Date!) {
       daysPastDue
       status
     }
-    transactions(first: 10) { nodes { paidAt amount walletCredit idempotencyKey } }
+    transactions(first: 10) { nodes { id kind paidAt amount walletCredit idempotencyKey reversed reversal { status reason } } }
     statusHistory { fromCode toCode reason actor at }
   }
 }

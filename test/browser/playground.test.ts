@@ -1,8 +1,12 @@
 /**
  * The admin playground in a real (headless) Chromium: it loads from the gateway alone, has the
  * schema (docs, autocomplete), runs a query with the Headers editor's token, and runs a
- * subscription over graphql-ws that receives a status change.
+ * subscription over graphql-ws that receives a status change. The Examples panel has the
+ * "Correcting money" walk-through (RULES §12), every example is a valid operation of the
+ * gateway's schema, and the payoff quote and settlement examples run against it.
  */
+import { readFile } from "node:fs/promises";
+import { buildSchema, parse, validate } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { changeLoanStatus } from "../support/events.js";
@@ -10,8 +14,33 @@ import { makeCustomer, makeLoan, makePartner, makeTransaction } from "../support
 import { tokenFor, world } from "../support/world.js";
 import { CHROMIUM, launchBrowser, maybeScreenshot, recordRequests, suiteTitle, waitForSubscription, type Browser } from "./browser.js";
 
-/** The page's `document` inside page.evaluate callbacks (they run in the browser). */
+/** The page's `document` and `window` inside page.evaluate callbacks (they run in the browser). */
 declare const document: any;
+declare const window: any;
+
+const CORRECTION_EXAMPLES = [
+  "Payoff quote: what closes a loan",
+  "Settle a loan early (ADMIN)",
+  "Reversal 1. Request it (ADMIN)",
+  "Reversal 2. Approve it (another ADMIN)",
+  "Reversal: reject it instead (ADMIN)",
+  "Reversal requests (ADMIN)",
+];
+
+/** Today's Asia/Jakarta date moved by `days`. */
+function jakartaDay(days: number): string {
+  return new Date(Date.now() + 7 * 3600_000 + days * 86400_000).toISOString().slice(0, 10);
+}
+
+/** Opens an example from the Examples panel and waits for its query in the editor. */
+async function openExample(page: Page, title: string, contains: string): Promise<void> {
+  await page.click(`button[data-example="${title}"]`);
+  await page.waitForFunction(
+    (t) => (document.querySelector(".graphiql-query-editor .CodeMirror") as unknown as { CodeMirror: any }).CodeMirror.getValue().includes(t),
+    contains,
+    { timeout: 5000 },
+  );
+}
 
 /** Sets one of GraphiQL's CodeMirror editors: "query", "variables" or "headers". */
 async function setEditor(page: Page, which: "query" | "variables" | "headers", value: string): Promise<void> {
@@ -149,6 +178,74 @@ describe.skipIf(!CHROMIUM)(suiteTitle("playground in Chromium"), () => {
 
     expect(pageErrors).toEqual([]);
     expect(requests.urls.some((u) => u.startsWith("ws://"))).toBe(true);
+    expect(requests.foreign(new URL(base).host)).toEqual([]);
+  });
+
+  it("has the 'Correcting money' examples, all valid operations, and runs the quote and the settlement", async () => {
+    const w = await world();
+    const base = w.gateway.url;
+    const partner = await makePartner();
+    const dewi = await makeCustomer({ partnerId: partner.id, fullName: "Dewi Lestari" });
+    // Disbursed five days ago: installment 1 is the current one, 2 and 3 come later.
+    const l = await makeLoan({ customer: dewi, status: "CURRENT", loanDate: jakartaDay(-5) });
+    const [i1, i2, i3] = l.payments;
+    const principal = l.payments.reduce((s, p) => s + p.principalDue, 0n);
+    const expected = {
+      principal: principal.toString(),
+      interest: i1!.interestDue.toString(),
+      lateFees: "0",
+      interestWaived: (i2!.interestDue + i3!.interestDue).toString(),
+      amount: (principal + i1!.interestDue).toString(),
+    };
+
+    const page = await browser.context.newPage();
+    const requests = recordRequests(browser.context, page);
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(`${base}/playground`);
+    await page.waitForSelector(".graphiql-query-editor .CodeMirror");
+
+    // Every example, the new ones included, is a valid operation of the gateway's schema.
+    const examples: { group: string; title: string; query: string }[] = await page.evaluate(() => window.PLAYGROUND_EXAMPLES);
+    const schema = buildSchema(await readFile(new URL("../../schema.graphql", import.meta.url), "utf8"));
+    for (const ex of examples) expect(validate(schema, parse(ex.query)).map((e) => e.message), ex.title).toEqual([]);
+    expect(examples.filter((e) => e.group === "Correcting money").map((e) => e.title)).toEqual(CORRECTION_EXAMPLES);
+    const approve = examples.find((e) => e.title === "Reversal 2. Approve it (another ADMIN)")!.query;
+    expect(approve).toContain("npm run token -- --role ADMIN --sub bob");
+    expect(approve).toMatch(/FORBIDDEN/);
+
+    // The panel lists them under their own heading.
+    if (!(await page.locator('button[data-example="Who am I, which products exist"]').isVisible())) {
+      await page.click('button[aria-label="Show Examples"]');
+    }
+    expect(await page.locator(".examples h3").allTextContents()).toContain("Correcting money");
+    for (const title of CORRECTION_EXAMPLES) expect(await page.locator(`button[data-example="${title}"]`).count(), title).toBe(1);
+
+    // The quote example, run as it opens (the development ADMIN token is in the headers).
+    await openExample(page, "Payoff quote: what closes a loan", "payoffQuote(asOf: $asOf)");
+    expect(await editorValue(page, "headers")).toContain("Bearer eyJ");
+    await setEditor(page, "variables", JSON.stringify({ id: l.loan.id }, null, 2));
+    await waitForOperation(page, "PayoffQuote");
+    await page.click(".graphiql-execute-button");
+    const quoted = JSON.parse(await waitForResponse(page, '"interestWaived"'));
+    expect(quoted.errors).toBeUndefined();
+    expect(quoted.data.loan).toMatchObject({ id: l.loan.id, status: "CURRENT", payoffQuote: { asOf: jakartaDay(0), ...expected } });
+
+    // The settlement example with the quoted amount closes the loan.
+    await openExample(page, "Settle a loan early (ADMIN)", "settleLoan(input: $input)");
+    await setEditor(page, "variables", JSON.stringify({ input: { loanId: l.loan.id, amount: expected.amount, idempotencyKey: `settle-${l.loan.id}` } }, null, 2));
+    await waitForOperation(page, "SettleLoan");
+    await page.click(".graphiql-execute-button");
+    const settled = JSON.parse(await waitForResponse(page, '"replayed"'));
+    expect(settled.errors).toBeUndefined();
+    expect(settled.data.settleLoan).toMatchObject({
+      replayed: false,
+      transaction: { kind: "SETTLEMENT", amount: expected.amount, walletCredit: "0" },
+      loan: { id: l.loan.id, status: "PAID_OFF", outstandingAmount: "0" },
+    });
+
+    await page.close();
+    expect(pageErrors).toEqual([]);
     expect(requests.foreign(new URL(base).host)).toEqual([]);
   });
 });
