@@ -4,9 +4,9 @@
 import { connect, type Database } from "./db/client.js";
 import { migrate } from "./db/migrate.js";
 import { ensureProducts } from "./features/products/products.repo.js";
-import type { Clock } from "./server/context.js";
+import type { Clock } from "./graphql/context.js";
 import { startGateway, type Gateway, type GatewayOptions } from "./server/http.js";
-import { createLogger, type Logger } from "./server/logger.js";
+import { createLogger, type Logger } from "./shared/logger.js";
 
 export interface OpenDatabaseOptions {
   databaseUrl?: string;

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase, startServer } from "./app.js";
 import { mintToken, tokenKey } from "./auth/tokens.js";
 import { startDailyUpdateTimer } from "./features/loans/daily-update-timer.js";
-import { createLogger } from "./server/logger.js";
+import { createLogger } from "./shared/logger.js";
 import { isEmpty, seedPortfolio } from "./demo/seed.js";
 import { TrustedDocuments } from "./server/persisted.js";
 

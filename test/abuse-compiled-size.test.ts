@@ -18,7 +18,7 @@ import {
 } from "../src/server/compiler/compile.js";
 import { measureOperation } from "../src/server/complexity.js";
 import { startGateway, type Gateway } from "../src/server/http.js";
-import { createLogger } from "../src/server/logger.js";
+import { createLogger } from "../src/shared/logger.js";
 import { buildGatewaySchema } from "../src/server/schema.js";
 import { makeCustomer, makeLoan, type LoanWorld } from "./support/factories.js";
 import { TEST_JWT_SECRET, tokenFor, world } from "./support/world.js";

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { onQuery } from "../src/db/client.js";
 import type { CustomerRow, PartnerRow } from "../src/db/schema.js";
 import { startGateway, type Gateway } from "../src/server/http.js";
-import { createLogger } from "../src/server/logger.js";
+import { createLogger } from "../src/shared/logger.js";
 import { makeApplication, makeCustomer, makeLoan, makeLoanBook, makePartner, makeTransaction, type LoanWorld } from "./support/factories.js";
 import { adminToken, tokenFor, TEST_JWT_SECRET, world } from "./support/world.js";
 

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { dailyUpdateRuns } from "../src/db/schema.js";
 import type { DailyUpdateCounts } from "../src/features/loans/daily-update.js";
 import { startDailyUpdateTimer } from "../src/features/loans/daily-update-timer.js";
-import type { Logger } from "../src/server/logger.js";
+import type { Logger } from "../src/shared/logger.js";
 import { world } from "./support/world.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));

@@ -1,6 +1,6 @@
 import type { AuthChecker } from "type-graphql";
-import type { Context } from "../server/context.js";
-import { forbidden, unauthenticated } from "../server/errors.js";
+import type { Context } from "../graphql/context.js";
+import { forbidden, unauthenticated } from "../shared/errors.js";
 import type { Role, Viewer } from "./viewer.js";
 
 /** `@Authorized(roles)`: anonymous → UNAUTHENTICATED, signed in without the role → FORBIDDEN. */

@@ -1,6 +1,6 @@
 /** HS256 JWTs: `sub`, `role`, optional `exp` (RULES §2). */
 import { errors, jwtVerify, SignJWT } from "jose";
-import { invalidCredentials } from "../server/errors.js";
+import { invalidCredentials } from "../shared/errors.js";
 import { isUuid } from "../shared/ids.js";
 import { ROLES, type Role, type Viewer } from "./viewer.js";
 

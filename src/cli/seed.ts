@@ -8,8 +8,8 @@ import { parseArgs } from "node:util";
 import { configOrExit, openConfiguredDatabase } from "./common.js";
 import { seedPortfolio } from "../demo/seed.js";
 import { EventBus } from "../events/bus.js";
-import type { AppServices } from "../server/context.js";
-import { createLogger } from "../server/logger.js";
+import type { AppServices } from "../graphql/context.js";
+import { createLogger } from "../shared/logger.js";
 
 function fail(msg: string): never {
   console.error(`seed: ${msg}`);

@@ -27,7 +27,7 @@ import { disburseLoan, failDisbursement, runDailyUpdate, writeOffLoan } from "..
 import { createPartner } from "../features/partners/partner.commands.js";
 import { recordPayment } from "../features/payments/payment.commands.js";
 import { paymentsByLoanIds } from "../features/payments/payments.repo.js";
-import { createContext, type AppServices, type Clock, type Context } from "../server/context.js";
+import { createContext, type AppServices, type Clock, type Context } from "../graphql/context.js";
 import { addDays, addMonths, daysBetween, jakartaDate, startOfJakartaDay } from "../shared/dates.js";
 import { firstDueDate } from "../features/loans/schedule.js";
 

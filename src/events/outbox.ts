@@ -9,7 +9,7 @@ import type { Db, Tx } from "../db/client.js";
 import { statusChanges, statusEvents } from "../db/schema.js";
 import { APPLICATION_STATUS_CODES, type ApplicationStatus } from "../features/applications/application-status.js";
 import { LOAN_STATUS_CODES, type LoanStatus } from "../features/payments/delinquency.js";
-import type { AppServices } from "../server/context.js";
+import type { AppServices } from "../graphql/context.js";
 
 export const EVENT_ORDER_LOCK = 727002;
 export const NOTIFY_CHANNEL = "status_events";

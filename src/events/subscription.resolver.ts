@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import { requireRole } from "../auth/auth-checker.js";
-import type { Context } from "../server/context.js";
-import { createLoaders } from "../server/loaders.js";
+import type { Context } from "../graphql/context.js";
+import { createLoaders } from "../graphql/loaders.js";
 import { Application, ApplicationStatusEvent } from "../features/applications/application.type.js";
 import { Loan, LoanStatusEvent } from "../features/loans/loan.type.js";
 import type { DeliveredEvent } from "./bus.js";

@@ -24,7 +24,7 @@ import {
   type SelectionSetNode,
 } from "graphql";
 import { MAX_PAGE_SIZE } from "../shared/connections.js";
-import { DomainError } from "./errors.js";
+import { DomainError } from "../shared/errors.js";
 
 export interface ComplexityLimits {
   /** Estimated objects and fields resolved. */

@@ -1,63 +1,11 @@
 /**
- * The one errors module: domain errors carry a code; `formatError` maps them to
- * `extensions.code` and masks everything unexpected (no SQL, stack or driver text leaves).
+ * The edge of the one errors module: domain errors (src/shared/errors.ts) carry a code;
+ * `formatError` maps them to `extensions.code` and masks everything unexpected (no SQL, stack or
+ * driver text leaves), and the HTTP status follows the response's media type.
  */
 import { isConnectionError } from "../db/pg-errors.js";
+import { DomainError, InputValueError, type ErrorCode } from "../shared/errors.js";
 import { BREAK, GraphQLError, Kind, parse, visit, type ArgumentNode, type ASTNode, type GraphQLFormattedError, type ObjectFieldNode } from "graphql";
-
-export type ErrorCode =
-  | "UNAUTHENTICATED"
-  | "FORBIDDEN"
-  | "NOT_FOUND"
-  | "BAD_USER_INPUT"
-  | "CONFLICT"
-  | "INVALID_STATE"
-  | "IDEMPOTENCY_CONFLICT"
-  | "QUERY_TOO_COMPLEX"
-  | "RATE_LIMITED"
-  | "PERSISTED_QUERY_NOT_ALLOWED"
-  | "PERSISTED_QUERY_NOT_FOUND"
-  | "REQUEST_TIMEOUT"
-  | "NOT_IMPLEMENTED"
-  | "SERVICE_UNAVAILABLE"
-  | "INTERNAL_SERVER_ERROR";
-
-const HTTP_STATUS: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401 };
-
-export class DomainError extends GraphQLError {
-  constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
-    super(message, { extensions: { code, ...extra } });
-  }
-  get code(): ErrorCode {
-    return this.extensions.code as ErrorCode;
-  }
-}
-
-export const unauthenticated = (message = "Authentication required") => new DomainError("UNAUTHENTICATED", message);
-/** A token that cannot be trusted: the whole request is refused with HTTP 401. */
-export const invalidCredentials = (message: string) =>
-  new DomainError("UNAUTHENTICATED", message, { http: { status: HTTP_STATUS.UNAUTHENTICATED } });
-export const forbidden = (message = "Not allowed for this role") => new DomainError("FORBIDDEN", message);
-export const notFound = (what: string) => new DomainError("NOT_FOUND", `${what} not found`);
-export const badInput = (field: string, message: string) =>
-  new DomainError("BAD_USER_INPUT", message, { field });
-export const conflict = (message: string, field?: string) =>
-  new DomainError("CONFLICT", message, field ? { field } : {});
-export const invalidState = (message: string, currentStatus: string) =>
-  new DomainError("INVALID_STATE", message, { currentStatus });
-export const idempotencyConflict = (message: string) => new DomainError("IDEMPOTENCY_CONFLICT", message);
-export const notImplemented = (what: string) =>
-  new DomainError("NOT_IMPLEMENTED", `${what} is not implemented yet`);
-
-/** Errors a scalar or input parser raises for bad client values; mapped to BAD_USER_INPUT. */
-export class InputValueError extends Error {
-  constructor(
-    message: string,
-    public readonly field?: string,
-  ) {
-    super(message);
-  }
-}
 
 const PASS_THROUGH = new Set([
   "UNAUTHENTICATED",

@@ -15,11 +15,12 @@ import type { Viewer } from "../auth/viewer.js";
 import type { Database } from "../db/client.js";
 import { setCursorSecret } from "../shared/connections.js";
 import { CompiledReadFastPath, plainRequest, singleResultContentType } from "./compiler/fast-path.js";
-import { CompiledReads, type CompiledSlot } from "./compiler/plugin.js";
-import { createContext, type AppServices, type Clock, type Context } from "./context.js";
-import { formatError, setUnexpectedErrorReporter, statusForMediaType, unauthenticated } from "./errors.js";
+import { CompiledReads } from "./compiler/plugin.js";
+import { createContext, type CompiledSlot, type AppServices, type Clock, type Context } from "../graphql/context.js";
+import { formatError, setUnexpectedErrorReporter, statusForMediaType } from "./errors.js";
+import { unauthenticated } from "../shared/errors.js";
 import { OperationGuard, type QueryLimits } from "./limits.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../shared/logger.js";
 import {
   DatabaseKeyValueCache,
   DEFAULT_APQ_MAX_ENTRIES,

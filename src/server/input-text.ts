@@ -6,7 +6,7 @@
  */
 import type { ApolloServerPlugin } from "@apollo/server";
 import { BREAK, Kind, visit, type ASTNode, type DocumentNode, type OperationDefinitionNode } from "graphql";
-import { badInput } from "./errors.js";
+import { badInput } from "../shared/errors.js";
 
 const NUL = "\u0000";
 

@@ -33,9 +33,9 @@ import {
 } from "graphql";
 import type { Viewer } from "../auth/viewer.js";
 import { checkComplexity, DEFAULT_LIMITS, type ComplexityLimits } from "./complexity.js";
-import type { Context } from "./context.js";
-import { DomainError } from "./errors.js";
-import type { Logger } from "./logger.js";
+import type { Context } from "../graphql/context.js";
+import { DomainError } from "../shared/errors.js";
+import type { Logger } from "../shared/logger.js";
 import {
   APQ_PREFIX,
   resolveTrustedDocument,

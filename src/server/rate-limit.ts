@@ -20,7 +20,7 @@ import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDef
 import type { Viewer } from "../auth/viewer.js";
 import type { Database } from "../db/client.js";
 import { rateLimitCounters } from "../db/schema.js";
-import { DomainError } from "./errors.js";
+import { DomainError } from "../shared/errors.js";
 
 /** The limited mutations and the name of their bucket. */
 export const RATE_LIMITED_FIELDS: Record<string, string> = { login: "login", registerCustomer: "register" };

@@ -19,7 +19,7 @@ import { gzipSync } from "node:zlib";
 import { mintToken, tokenKey } from "../auth/tokens.js";
 import type { Database } from "../db/client.js";
 import { listPartners } from "../features/partners/partners.repo.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../shared/logger.js";
 
 export interface StaticRoutesOptions {
   development: boolean;

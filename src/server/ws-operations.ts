@@ -14,7 +14,8 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from "graphql";
-import { DomainError, formatError } from "./errors.js";
+import { formatError } from "./errors.js";
+import { DomainError } from "../shared/errors.js";
 
 /** A copy of a graphql-js error carrying `code` (and keeping its source, for `extensions.field`). */
 function withCode(err: GraphQLError, code: string): GraphQLError {

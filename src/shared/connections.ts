@@ -5,7 +5,7 @@
  * list) is BAD_USER_INPUT on `after` rather than a silently different page.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { badInput } from "../server/errors.js";
+import { badInput } from "./errors.js";
 import { isUuid } from "./ids.js";
 
 export const MAX_PAGE_SIZE = 100;

@@ -1,5 +1,5 @@
 /** Free-text inputs (reasons, notes, purposes): trimmed, bounded, BAD_USER_INPUT naming the field. */
-import { badInput } from "../server/errors.js";
+import { badInput } from "./errors.js";
 
 /** Reasons and notes on status changes. */
 export const MAX_REASON_LENGTH = 500;

@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenKey, viewerFromAuthorization } from "../../src/auth/tokens.js";
-import { createLogger } from "../../src/server/logger.js";
+import { createLogger } from "../../src/shared/logger.js";
 import { staticRoutes } from "../../src/server/static.js";
 import { makePartner } from "../support/factories.js";
 import { rawGet } from "../support/raw-http.js";

@@ -3,7 +3,7 @@
  * documents) on the worker's database, logging into the world's log lines.
  */
 import { startGateway, type Gateway, type GatewayOptions } from "../../src/server/http.js";
-import { createLogger } from "../../src/server/logger.js";
+import { createLogger } from "../../src/shared/logger.js";
 import WebSocket from "ws";
 import { wsClient } from "./ws.js";
 import { TEST_JWT_SECRET, world, type GqlResult } from "./world.js";

@@ -8,9 +8,9 @@ import { openDatabase } from "../../src/app.js";
 import { mintToken, tokenKey } from "../../src/auth/tokens.js";
 import type { Role } from "../../src/auth/viewer.js";
 import type { Database } from "../../src/db/client.js";
-import type { Clock } from "../../src/server/context.js";
+import type { Clock } from "../../src/graphql/context.js";
 import { startGateway, type Gateway } from "../../src/server/http.js";
-import { createLogger } from "../../src/server/logger.js";
+import { createLogger } from "../../src/shared/logger.js";
 
 export const TEST_JWT_SECRET = "test-secret-0123456789-abcdefghij";
 

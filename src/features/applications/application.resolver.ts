@@ -1,7 +1,7 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { ApplicationRow } from "../../db/schema.js";
-import type { Context } from "../../server/context.js";
-import { PageArgsInput } from "../../server/page-args.js";
+import type { Context } from "../../graphql/context.js";
+import { PageArgsInput } from "../../graphql/page-args.js";
 import { Customer } from "../customers/customer.type.js";
 import { Loan } from "../loans/loan.type.js";
 import { Partner } from "../partners/partner.type.js";

@@ -1,4 +1,4 @@
-import type { Context } from "../../server/context.js";
+import type { Context } from "../../graphql/context.js";
 import { pageArgs, toConnection } from "../../shared/connections.js";
 import { countApplications, listApplications, type ApplicationFilterInput, type ApplicationParent } from "./applications.repo.js";
 

@@ -1,7 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
-import { connectionTypes } from "../../server/connection.types.js";
-import { ApplicationStatusEnum } from "../../server/enums.js";
-import { DateScalar, DateTimeScalar, MoneyScalar } from "../../server/scalars.js";
+import { connectionTypes } from "../../graphql/connection.types.js";
+import { ApplicationStatusEnum } from "../../graphql/enums.js";
+import { DateScalar, DateTimeScalar, MoneyScalar } from "../../graphql/scalars.js";
 
 @ObjectType("CreditScore", { simpleResolvers: true })
 export class CreditScore {

@@ -25,8 +25,8 @@ import { mintToken, tokenKey } from "../../auth/tokens.js";
 import { hashPin, spendPinHashTime, verifyPin } from "../../auth/pin-hash.js";
 import type { CustomerRow } from "../../db/schema.js";
 import { FOREIGN_KEY_VIOLATION, pgViolation, uniqueViolation } from "../../db/pg-errors.js";
-import type { Context } from "../../server/context.js";
-import { badInput, conflict, DomainError, forbidden, unauthenticated } from "../../server/errors.js";
+import type { Context } from "../../graphql/context.js";
+import { badInput, conflict, DomainError, forbidden, unauthenticated } from "../../shared/errors.js";
 import { jakartaDate } from "../../shared/dates.js";
 import {
   clearFailedLogins,

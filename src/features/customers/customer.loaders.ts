@@ -1,7 +1,7 @@
 import type { Viewer } from "../../auth/viewer.js";
 import type { Db } from "../../db/client.js";
 import type { PageArgs } from "../../shared/connections.js";
-import { byIdLoader, countLoader, groupLoader, perArgs } from "../../server/loader-utils.js";
+import { byIdLoader, countLoader, groupLoader, perArgs } from "../../graphql/loader-utils.js";
 import { countCustomersPerPartner, customersByIds, customersPerPartner } from "./customers.repo.js";
 
 export function customerLoaders(db: Db, viewer: Viewer) {

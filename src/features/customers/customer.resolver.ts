@@ -2,8 +2,8 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolve
 import { nikFor } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
 import type { CustomerRow } from "../../db/schema.js";
-import type { Context } from "../../server/context.js";
-import { ApplicationPageArgs, LoanPageArgs, PageArgsInput } from "../../server/page-args.js";
+import type { Context } from "../../graphql/context.js";
+import { ApplicationPageArgs, LoanPageArgs, PageArgsInput } from "../../graphql/page-args.js";
 import { ApplicationConnection } from "../applications/application.type.js";
 import { applicationsOf } from "../applications/application.service.js";
 import { LoanConnection } from "../loans/loan.type.js";

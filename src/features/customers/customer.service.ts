@@ -1,5 +1,5 @@
-import type { Context } from "../../server/context.js";
-import { badInput } from "../../server/errors.js";
+import type { Context } from "../../graphql/context.js";
+import { badInput } from "../../shared/errors.js";
 import { pageArgs, toConnection, type Connection } from "../../shared/connections.js";
 import type { CustomerRow } from "../../db/schema.js";
 import { countCustomers, listCustomers, type CustomerFilterInput } from "./customers.repo.js";

@@ -6,8 +6,8 @@
  * next tick tries again (the update is idempotent, so repeating a date is harmless).
  * `stop()` cancels future ticks and resolves once a run in progress has finished.
  */
-import type { AppServices } from "../../server/context.js";
-import type { Logger } from "../../server/logger.js";
+import type { AppServices } from "../../graphql/context.js";
+import type { Logger } from "../../shared/logger.js";
 import { jakartaDate } from "../../shared/dates.js";
 import { runDailyUpdate, type DailyUpdateCounts } from "./daily-update.js";
 

@@ -30,7 +30,7 @@
  */
 import type { Tx } from "../../db/client.js";
 import { recordStatusChanges, transact, type StatusChangeInput } from "../../events/outbox.js";
-import type { AppServices } from "../../server/context.js";
+import type { AppServices } from "../../graphql/context.js";
 import { addDays, parseDate, startOfJakartaDay, toEpochDay } from "../../shared/dates.js";
 import { sumBig } from "../../shared/money.js";
 import { nextApplicationStatus, type ApplicationStatus } from "../applications/application-status.js";

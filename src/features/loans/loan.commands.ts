@@ -10,8 +10,8 @@ import type { Tx } from "../../db/client.js";
 import type { ApplicationRow, LoanRow } from "../../db/schema.js";
 import { recordStatusChanges, transact, type StatusChangeInput } from "../../events/outbox.js";
 import { requiredText } from "../../shared/text.js";
-import type { Context } from "../../server/context.js";
-import { badInput, invalidState, notFound } from "../../server/errors.js";
+import type { Context } from "../../graphql/context.js";
+import { badInput, invalidState, notFound } from "../../shared/errors.js";
 import { addDays, daysBetween, jakartaDate } from "../../shared/dates.js";
 import { isUuid } from "../../shared/ids.js";
 import {

@@ -1,7 +1,7 @@
 import type { Viewer } from "../../auth/viewer.js";
 import type { Db } from "../../db/client.js";
 import type { PageArgs } from "../../shared/connections.js";
-import { byIdLoader, byKeyLoader, countLoader, groupLoader, perArgs } from "../../server/loader-utils.js";
+import { byIdLoader, byKeyLoader, countLoader, groupLoader, perArgs } from "../../graphql/loader-utils.js";
 import { countLoansPerParent, loansByApplicationIds, loansByIds, loansPerParent, loanTotals, type LoanParent } from "./loans.repo.js";
 
 export function loanLoaders(db: Db, viewer: Viewer) {

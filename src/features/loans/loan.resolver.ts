@@ -1,8 +1,8 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { LoanRow } from "../../db/schema.js";
-import type { Context } from "../../server/context.js";
-import { PageArgsInput } from "../../server/page-args.js";
-import { DateScalar, MoneyScalar } from "../../server/scalars.js";
+import type { Context } from "../../graphql/context.js";
+import { PageArgsInput } from "../../graphql/page-args.js";
+import { DateScalar, MoneyScalar } from "../../graphql/scalars.js";
 import { Application, StatusChange } from "../applications/application.type.js";
 import { Customer } from "../customers/customer.type.js";
 import { Partner } from "../partners/partner.type.js";

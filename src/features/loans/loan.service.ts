@@ -1,5 +1,5 @@
-import type { Context } from "../../server/context.js";
-import { forbidden, notFound } from "../../server/errors.js";
+import type { Context } from "../../graphql/context.js";
+import { forbidden, notFound } from "../../shared/errors.js";
 import { isUuid } from "../../shared/ids.js";
 import { pageArgs, toConnection } from "../../shared/connections.js";
 import { isActiveLoanStatus } from "./loan-status.js";

@@ -8,8 +8,8 @@
  */
 import type { PartnerRow } from "../../db/schema.js";
 import { uniqueViolation } from "../../db/pg-errors.js";
-import type { Context } from "../../server/context.js";
-import { badInput, conflict } from "../../server/errors.js";
+import type { Context } from "../../graphql/context.js";
+import { badInput, conflict } from "../../shared/errors.js";
 import type { CreatePartnerInput } from "./partner.inputs.js";
 import { insertPartner, partnerByCode } from "./partners.repo.js";
 

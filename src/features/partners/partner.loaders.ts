@@ -1,6 +1,6 @@
 import type { Viewer } from "../../auth/viewer.js";
 import type { Db } from "../../db/client.js";
-import { byIdLoader } from "../../server/loader-utils.js";
+import { byIdLoader } from "../../graphql/loader-utils.js";
 import { partnersByIds } from "./partners.repo.js";
 
 export function partnerLoaders(db: Db, viewer: Viewer) {

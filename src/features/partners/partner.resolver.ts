@@ -1,7 +1,7 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { PartnerRow } from "../../db/schema.js";
-import type { Context } from "../../server/context.js";
-import { ApplicationPageArgs, LoanPageArgs, PageArgsInput } from "../../server/page-args.js";
+import type { Context } from "../../graphql/context.js";
+import { ApplicationPageArgs, LoanPageArgs, PageArgsInput } from "../../graphql/page-args.js";
 import { ApplicationConnection } from "../applications/application.type.js";
 import { applicationsOf } from "../applications/application.service.js";
 import { CustomerConnection } from "../customers/customer.type.js";

@@ -1,4 +1,4 @@
-import type { Context } from "../../server/context.js";
+import type { Context } from "../../graphql/context.js";
 import { listPartners } from "./partners.repo.js";
 
 export function partnersVisible(ctx: Context) {

@@ -1,9 +1,9 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { PaymentAllocationRow, PaymentReversalRow, PaymentRow, PaymentTransactionRow } from "../../db/schema.js";
-import type { Context } from "../../server/context.js";
-import { PaymentReversalStatusEnum } from "../../server/enums.js";
-import { PageArgsInput } from "../../server/page-args.js";
-import { MoneyScalar } from "../../server/scalars.js";
+import type { Context } from "../../graphql/context.js";
+import { PaymentReversalStatusEnum } from "../../graphql/enums.js";
+import { PageArgsInput } from "../../graphql/page-args.js";
+import { MoneyScalar } from "../../graphql/scalars.js";
 import { Loan } from "../loans/loan.type.js";
 import { PAYMENT_STATUS_CODES, type PaymentStatus } from "./delinquency.js";
 import * as commands from "./payment.commands.js";

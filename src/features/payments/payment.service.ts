@@ -1,6 +1,6 @@
 import type { LoanRow } from "../../db/schema.js";
-import type { Context } from "../../server/context.js";
-import { badInput } from "../../server/errors.js";
+import type { Context } from "../../graphql/context.js";
+import { badInput } from "../../shared/errors.js";
 import { pageArgs, toConnection } from "../../shared/connections.js";
 import { jakartaDate } from "../../shared/dates.js";
 import { isActiveLoanStatus } from "../loans/loan-status.js";

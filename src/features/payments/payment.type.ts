@@ -1,7 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
-import { connectionTypes } from "../../server/connection.types.js";
-import { PaymentReversalStatusEnum, PaymentStatusEnum, PaymentTransactionKindEnum } from "../../server/enums.js";
-import { DateScalar, DateTimeScalar, MoneyScalar } from "../../server/scalars.js";
+import { connectionTypes } from "../../graphql/connection.types.js";
+import { PaymentReversalStatusEnum, PaymentStatusEnum, PaymentTransactionKindEnum } from "../../graphql/enums.js";
+import { DateScalar, DateTimeScalar, MoneyScalar } from "../../graphql/scalars.js";
 
 @ObjectType("Payment", { description: "One scheduled installment of a loan." })
 export class Payment {

@@ -1,5 +1,5 @@
 import type { Db } from "../../db/client.js";
-import { byIdLoader } from "../../server/loader-utils.js";
+import { byIdLoader } from "../../graphql/loader-utils.js";
 import { productsByIds } from "./products.repo.js";
 
 export function productLoaders(db: Db) {

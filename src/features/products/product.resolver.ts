@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from "type-graphql";
 import type { LoanProductRow } from "../../db/schema.js";
-import type { Context } from "../../server/context.js";
+import type { Context } from "../../graphql/context.js";
 import { quoteLoan, productsAll } from "./product.service.js";
 import { LoanProduct, LoanQuote, LoanQuoteInput } from "./product.type.js";
 

@@ -1,5 +1,5 @@
-import type { Context } from "../../server/context.js";
-import { badInput } from "../../server/errors.js";
+import type { Context } from "../../graphql/context.js";
+import { badInput } from "../../shared/errors.js";
 import { addMonths, jakartaDate } from "../../shared/dates.js";
 import { buildSchedule } from "../loans/schedule.js";
 import type { LoanProductRow } from "../../db/schema.js";

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
-import { DateScalar, MoneyScalar } from "../../server/scalars.js";
+import { DateScalar, MoneyScalar } from "../../graphql/scalars.js";
 
 @ObjectType("LoanProduct", { simpleResolvers: true })
 export class LoanProduct {

@@ -10,15 +10,11 @@ import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from "graphql";
 import type { Viewer } from "../../auth/viewer.js";
 import type { Database } from "../../db/client.js";
-import type { Context } from "../context.js";
-import type { Logger } from "../logger.js";
+import type { CompiledSlot, Context } from "../../graphql/context.js";
+import type { Logger } from "../../shared/logger.js";
 import { compileRequest, parameterValues } from "./compile.js";
 import { FALLBACK_SENTINEL } from "./spec.js";
 
-/** Where the plugin leaves the response body for http.ts (present on HTTP requests only). */
-export interface CompiledSlot {
-  body?: string;
-}
 
 /** Compiled reads of one gateway: runs them, and remembers the statements PostgreSQL rejected. */
 export class CompiledReads {

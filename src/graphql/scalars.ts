@@ -2,7 +2,7 @@
 import { GraphQLScalarType, Kind } from "graphql";
 import { isValidDate } from "../shared/dates.js";
 import { MoneyParseError, parseMoney } from "../shared/money.js";
-import { InputValueError } from "./errors.js";
+import { InputValueError } from "../shared/errors.js";
 
 export function parseMoneyValue(value: unknown): bigint {
   try {

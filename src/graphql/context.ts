@@ -5,8 +5,12 @@
 import type { Database, Db } from "../db/client.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { EventBus } from "../events/bus.js";
-import type { CompiledSlot } from "./compiler/plugin.js";
 import { createLoaders, type Loaders } from "./loaders.js";
+
+/** Where the compiled-reads plugin leaves the response body for the HTTP edge (HTTP requests only). */
+export interface CompiledSlot {
+  body?: string;
+}
 
 export interface Clock {
   now(): Date;
