@@ -1,0 +1,113 @@
+/**
+ * GraphQL over WebSocket (graphql-ws) on the HTTP server's port and /graphql path: the upgrade,
+ * the token checked at connection and at its expiry, the per-operation checks (the same limits as
+ * HTTP, ws-operations.ts, input-text.ts), shared subscription execution and error formatting.
+ */
+import { randomUUID } from "node:crypto";
+import type { Server } from "node:http";
+import type { GraphQLSchema } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { WebSocketServer } from "ws";
+import { atTokenExpiry, tokenExpired, viewerFromAuthorization, type TokenKey } from "../auth/tokens.js";
+import type { Viewer } from "../auth/viewer.js";
+import { SharedSubscriptionExecution } from "../events/shared-execution.js";
+import { createContext, type AppServices } from "../graphql/context.js";
+import { unauthenticated } from "../shared/errors.js";
+import { formatError } from "./errors.js";
+import { MAX_BODY_BYTES } from "./http-routes.js";
+import { checkInputText } from "./input-text.js";
+import type { ShutdownGate } from "./lifecycle.js";
+import type { OperationGuard } from "./limits.js";
+import { clientIpOf } from "./rate-limit.js";
+import { checkResolvedSubscribe, closeExpiredSocket, formatSubscriptionResult } from "./ws-operations.js";
+
+export interface WebSocketOptions {
+  httpServer: Server;
+  schema: GraphQLSchema;
+  app: AppServices;
+  tokens: TokenKey;
+  guard: OperationGuard;
+  /** Once closing, upgrades are refused. */
+  gate: ShutdownGate;
+  trustProxyHops?: number;
+  /** A ping frame every N ms; a peer that stops answering is dropped (default 12 s). */
+  keepAliveMs?: number;
+}
+
+export interface GraphQLWebSocket {
+  /** Subscription event executions actually run (one per event and distinct subscription). */
+  executions(): number;
+  /** Closes every socket (1001) and disposes of the graphql-ws server. */
+  close(): Promise<void>;
+}
+
+export function attachWebSocket(o: WebSocketOptions): GraphQLWebSocket {
+  const { schema, app, tokens, guard, gate } = o;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
+  o.httpServer.on("upgrade", (req, socket, head) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname !== "/graphql" || gate.closing) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  });
+  const sharedExecution = new SharedSubscriptionExecution();
+  const wsServer = useServer<Record<string, unknown>, { viewer?: Viewer; cancelExpiry?: () => void }>(
+    {
+      schema,
+      // Each event is executed once per (document, variables, viewer) and shared by its subscribers.
+      subscribe: sharedExecution.subscribe,
+      onConnect: async (ctx) => {
+        const auth = ctx.connectionParams?.authorization;
+        // A present but non-string authorization is a bad credential, not an anonymous caller.
+        if (auth !== undefined && auth !== null && typeof auth !== "string") return false;
+        let viewer: Viewer;
+        try {
+          viewer = await viewerFromAuthorization(tokens, auth);
+        } catch {
+          return false; // closes with 4403 Forbidden
+        }
+        if (tokenExpired(viewer)) return false;
+        ctx.extra.viewer = viewer;
+        // The token is checked once here, and the socket outlives it: at its exp the socket is
+        // closed with 4403 (after its subscriptions have ended with UNAUTHENTICATED).
+        ctx.extra.cancelExpiry = atTokenExpiry(viewer, () => closeExpiredSocket(ctx, ctx.extra.socket));
+        return true;
+      },
+      onClose: (ctx) => ctx.extra.cancelExpiry?.(),
+      context: (ctx) =>
+        createContext(app, ctx.extra.viewer ?? { role: "ANONYMOUS" }, randomUUID(), clientIpOf(ctx.extra.request, o.trustProxyHops)),
+      // Every operation first checks the token has not expired since the connection (nothing runs,
+      // not even the rate limit's count); then the same limits as HTTP (and graphql's validation)
+      // before anything runs (limits.ts), then variables coerced with their codes and the input
+      // checks (ws-operations.ts, input-text.ts); and the token once more just before it runs.
+      onSubscribe: async (ctx, _id, payload) => {
+        const viewer = ctx.extra.viewer ?? { role: "ANONYMOUS" as const };
+        if (tokenExpired(viewer)) return [unauthenticated("Token expired")];
+        const prepared = await guard.prepareWsOperation(payload, viewer, clientIpOf(ctx.extra.request, o.trustProxyHops));
+        if (Array.isArray(prepared)) return prepared;
+        const refused = checkResolvedSubscribe(schema, prepared.document, prepared.operation, payload.variables ?? {}, checkInputText);
+        if (refused) return refused;
+        if (tokenExpired(viewer)) return [unauthenticated("Token expired")];
+        return { schema, document: prepared.document, operationName: payload.operationName, variableValues: payload.variables };
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => formatSubscriptionResult(result),
+      onError: (_ctx, _id, _payload, errors) => {
+        return errors.map((e) => {
+          const f = formatError(e.toJSON(), e);
+          return Object.assign(e, { message: f.message, extensions: f.extensions });
+        });
+      },
+    },
+    wss,
+    o.keepAliveMs ?? 12_000,
+  );
+  return {
+    executions: () => sharedExecution.executions,
+    async close() {
+      for (const client of wss.clients) client.close(1001, "Server shutting down");
+      await wsServer.dispose();
+    },
+  };
+}
