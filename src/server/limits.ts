@@ -1,7 +1,7 @@
 /**
  * Abuse limits of every operation, the same on HTTP and over WebSocket. In the order they apply:
  *
- * 1. before validation (`precheck` in http.ts, `prepareWsOperation` for graphql-ws): the
+ * 1. before validation (`precheck` in graphql-execution.ts, `prepareWsOperation` for graphql-ws): the
  *    text's length (`maxLength`), parsing stopped after `maxTokens` tokens (graphql's own limit:
  *    GRAPHQL_PARSE_FAILED), then aliases and repeated fields (`maxAliases`). Validation's
  *    field-merging check is quadratic in repeated fields (1 000 × `me { role }` is over a second
@@ -16,7 +16,7 @@
  *
  * QUERY_TOO_COMPLEX is HTTP 400 (200 when the response is the legacy application/json, like
  * every GraphQL request error: statusForMediaType in errors.ts). Nothing executes before every
- * check passed. The 1 MB body cap is in http.ts.
+ * check passed. The 1 MB body cap is in http-routes.ts.
  */
 import type { ApolloServerPlugin } from "@apollo/server";
 import {

@@ -73,7 +73,7 @@ export function formatSubscriptionResult(result: ExecutionResult): FormattedExec
  * at the token's `exp` (atTokenExpiry, armed at connection). Its running subscriptions end at the
  * same moment with UNAUTHENTICATED (the event bus's own expiry), and those errors go out first:
  * the close waits until the socket has no operation left, at most `graceMs`. Operations arriving
- * meanwhile are refused by the per-operation check (http.ts onSubscribe).
+ * meanwhile are refused by the per-operation check (websocket.ts onSubscribe).
  */
 export function closeExpiredSocket(
   ctx: { readonly subscriptions: Record<string, unknown> },
