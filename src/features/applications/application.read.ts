@@ -5,7 +5,7 @@ import { customers, loanApplications, loans, partners } from "../../db/schema.js
 import { column, status, statusCode, type ReadModel } from "../../graphql/read-model.js";
 import { APPLICATION_STATUS_CODES } from "./application-status.js";
 
-export const applicationRead: ReadModel = {
+export const applicationRead = {
   typeName: "Application",
   table: loanApplications,
   tableName: "loan_applications",
@@ -25,4 +25,4 @@ export const applicationRead: ReadModel = {
     partner: { kind: "one", target: "Partner", on: () => sql`${partners.id} = ${loanApplications.partnerId}`, nullable: true, trustsParent: false },
     loan: { kind: "one", target: "Loan", on: () => sql`${loans.applicationId} = ${loanApplications.id}`, nullable: true, trustsParent: false },
   },
-};
+} satisfies ReadModel;

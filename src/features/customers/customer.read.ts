@@ -4,7 +4,7 @@ import { customerScope, nikAs } from "../../auth/policy.js";
 import { customers, loanApplications, loans, partners } from "../../db/schema.js";
 import { column, derived, type ReadModel } from "../../graphql/read-model.js";
 
-export const customerRead: ReadModel = {
+export const customerRead = {
   typeName: "Customer",
   table: customers,
   tableName: "customers",
@@ -25,4 +25,4 @@ export const customerRead: ReadModel = {
     applications: { kind: "connection", target: "Application", on: () => sql`${loanApplications.customerId} = ${customers.id}`, statusArg: true },
     loans: { kind: "connection", target: "Loan", on: () => sql`${loans.customerId} = ${customers.id}`, statusArg: true },
   },
-};
+} satisfies ReadModel;

@@ -9,7 +9,7 @@ import { LOAN_STATUS_CODES } from "../payments/delinquency.js";
 const overInstallments = (what: SQL) =>
   derivedMoney(() => sql`(select coalesce(sum(${what}), 0) from "payments" "__p" where "__p"."loan_id" = ${loans.id})`);
 
-export const loanRead: ReadModel = {
+export const loanRead = {
   typeName: "Loan",
   table: loans,
   tableName: "loans",
@@ -43,4 +43,4 @@ export const loanRead: ReadModel = {
       trustsParent: true,
     },
   },
-};
+} satisfies ReadModel;

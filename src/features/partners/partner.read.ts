@@ -4,7 +4,7 @@ import { partnerScope } from "../../auth/policy.js";
 import { customers, loanApplications, loans, partners } from "../../db/schema.js";
 import { column, type ReadModel } from "../../graphql/read-model.js";
 
-export const partnerRead: ReadModel = {
+export const partnerRead = {
   typeName: "Partner",
   table: partners,
   tableName: "partners",
@@ -18,4 +18,4 @@ export const partnerRead: ReadModel = {
     applications: { kind: "connection", target: "Application", on: () => sql`${loanApplications.partnerId} = ${partners.id}`, statusArg: true },
     loans: { kind: "connection", target: "Loan", on: () => sql`${loans.partnerId} = ${partners.id}`, statusArg: true },
   },
-};
+} satisfies ReadModel;

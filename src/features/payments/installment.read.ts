@@ -11,7 +11,7 @@ import { PAYMENT_STATUS_CODES } from "./delinquency.js";
 
 const due = sql`(${payments.principalDue} + ${payments.interestDue} + ${payments.lateFeeDue})`;
 
-export const installmentRead: ReadModel = {
+export const installmentRead = {
   typeName: "Payment",
   table: payments as unknown as KeyedTable,
   tableName: "payments",
@@ -36,4 +36,4 @@ export const installmentRead: ReadModel = {
     outstandingAmount: derivedMoney(() => sql`(${due} - ${payments.paidAmount})`),
     loan: { kind: "one", target: "Loan", on: () => sql`${loans.id} = ${payments.loanId}`, nullable: false, trustsParent: false },
   },
-};
+} satisfies ReadModel;

@@ -17,7 +17,7 @@ import {
   type PaymentTransactionRow,
 } from "../../db/schema.js";
 import type { PageArgs } from "../../shared/connections.js";
-import { readByIds, readColumns, relationScope, type ListField } from "../../graphql/read-model.js";
+import { readByIds, readColumns, relationScope } from "../../graphql/read-model.js";
 import { loanRead } from "../loans/loan.read.js";
 import { installmentRead } from "./installment.read.js";
 
@@ -33,7 +33,7 @@ export async function paymentsByLoanIds(db: DbOrTx, viewer: Viewer, loanIds: str
   const rows = (await db
     .select(readColumns(installmentRead, viewer.role))
     .from(payments)
-    .where(and(anyId(payments.loanId, loanIds), relationScope(installmentRead, loanRead.fields.payments as ListField, viewer.role, viewerIdOf(viewer))))
+    .where(and(anyId(payments.loanId, loanIds), relationScope(installmentRead, loanRead.fields.payments, viewer.role, viewerIdOf(viewer))))
     .orderBy(asc(payments.loanId), asc(payments.installmentNumber))) as PaymentRow[];
   const out = new Map<string, PaymentRow[]>();
   for (const r of rows) {
