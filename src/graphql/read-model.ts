@@ -147,32 +147,32 @@ export function relationScope(model: ReadModel, relation: OneField | ListField, 
   return relation.trustsParent ? undefined : model.scope(role, viewerId);
 }
 
-/** Rows of the model by id as the viewer sees them (its scope applied). */
-export async function readByIds<R>(db: DbOrTx, model: ReadModel, viewer: Viewer, ids: string[], where?: SQL): Promise<R[]> {
-  return (await db
-    .select(readColumns(model, viewer.role))
-    .from(model.table as PgTable)
-    .where(and(anyId(model.table.id, ids), visible(model.scope, viewer), where))) as R[];
+/** The model's rows matching `where`, as the role sees them (the caller adds the scope). */
+export async function readRows<R>(db: DbOrTx, model: ReadModel, role: ViewerRole, where: SQL | undefined): Promise<R[]> {
+  return (await db.select(readColumns(model, role)).from(model.table as PgTable).where(where)) as R[];
 }
 
+/** Rows of the model by id as the viewer sees them (its scope applied). */
+export function readByIds<R>(db: DbOrTx, model: ReadModel, viewer: Viewer, ids: string[]): Promise<R[]> {
+  return readRows<R>(db, model, viewer.role, and(anyId(model.table.id, ids), visible(model.scope, viewer)));
+}
+
+type ReadRow = { id: string } & Record<string, unknown>;
+export type ReadAgain = (model: ReadModel) => DataLoader<string, ReadRow | null>;
+
 /**
- * Per model, the rows a caller already holds (a command's result) read again through the model,
- * so their derived fields exist: no scope (the caller has shown the row), the viewer's role.
+ * Per model, rows the caller already holds (a command's result) read again through the model, so
+ * their derived fields exist: no scope (the row is already the viewer's), the viewer's role.
  */
-export function readAgainLoaders(db: DbOrTx, viewer: Viewer): (model: ReadModel) => DataLoader<string, Record<string, unknown> | null> {
-  const byModel = new Map<ReadModel, DataLoader<string, Record<string, unknown> | null>>();
+export function readAgainLoaders(db: DbOrTx, viewer: Viewer): ReadAgain {
+  const byModel = new Map<ReadModel, DataLoader<string, ReadRow | null>>();
   return (model) => {
-    let l = byModel.get(model);
-    if (!l)
-      byModel.set(
-        model,
-        (l = byIdLoader(async (ids) =>
-          (await db.select(readColumns(model, viewer.role)).from(model.table as PgTable).where(anyId(model.table.id, ids))) as {
-            id: string;
-          }[],
-        )),
-      );
-    return l;
+    let loader = byModel.get(model);
+    if (!loader) {
+      loader = byIdLoader((ids) => readRows<ReadRow>(db, model, viewer.role, anyId(model.table.id, ids)));
+      byModel.set(model, loader);
+    }
+    return loader;
   };
 }
 
@@ -180,13 +180,7 @@ export function readAgainLoaders(db: DbOrTx, viewer: Viewer): (model: ReadModel)
  * A derived field of a row: on the row when it was read through the model (the repositories);
  * else (a row a command returned) read once more through the model.
  */
-export async function derivedValue<T>(
-  readAgain: (model: ReadModel) => DataLoader<string, Record<string, unknown> | null>,
-  model: ReadModel,
-  row: { id: string },
-  field: string,
-): Promise<T> {
+export async function derivedValue<M extends ReadModel>(readAgain: ReadAgain, model: M, row: { id: string }, field: keyof M["fields"] & string) {
   const r = row as Record<string, unknown>;
-  if (r[READ_MARK] === true) return r[field] as T;
-  return (await readAgain(model).load(row.id))?.[field] as T;
+  return r[READ_MARK] === true ? r[field] : (await readAgain(model).load(row.id))?.[field];
 }

@@ -7,7 +7,7 @@ import { anyId, countPerParent, countRows, pagePerParent, pageRows, statusIn } f
 import { dailyUpdateRuns, loanApplications, loanProducts, loans, payments, type LoanRow, type PaymentRow } from "../../db/schema.js";
 import type { PageArgs } from "../../shared/connections.js";
 import { isUuid } from "../../shared/ids.js";
-import { readByIds, readColumns } from "../../graphql/read-model.js";
+import { readByIds, readColumns, readRows } from "../../graphql/read-model.js";
 import { loanRead } from "./loan.read.js";
 import { ACTIVE_LOAN_STATUSES, LOAN_STATUS_CODES, type LoanStatus } from "./loan-status.js";
 
@@ -35,7 +35,7 @@ export async function loansByIds(db: DbOrTx, viewer: Viewer, ids: string[]): Pro
 }
 
 export async function loansByApplicationIds(db: DbOrTx, viewer: Viewer, ids: string[]): Promise<Map<string, LoanRow>> {
-  const rows = await db.select(readColumns(loanRead, viewer.role)).from(loans).where(and(anyId(loans.applicationId, ids), visible(loanScope, viewer))) as LoanRow[];
+  const rows = await readRows<LoanRow>(db, loanRead, viewer.role, and(anyId(loans.applicationId, ids), visible(loanScope, viewer)));
   return new Map(rows.map((r) => [r.applicationId, r]));
 }
 
