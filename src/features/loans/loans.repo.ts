@@ -70,19 +70,17 @@ export interface PortfolioRow {
  * caller's rule.
  */
 export async function portfolioByStatus(db: DbOrTx, partnerId: string | null): Promise<PortfolioRow[]> {
-  const where = partnerId ? sql`where l.partner_id = ${partnerId}::uuid` : sql``;
+  const where = partnerId ? sql`where ${loans.partnerId} = ${partnerId}::uuid` : sql``;
+  // Each loan's outstanding amount is the read model's (Loan.outstandingAmount).
+  const outstanding = loanRead.fields.outstandingAmount.sql("ADMIN");
   const rows = await queryRows<{ status: string; n: number; disbursed: string; outstanding: string }>(
     db,
-    sql`select l.status, count(*)::int as n,
-               coalesce(sum(l.disbursed_amount), 0)::text as disbursed,
-               coalesce(sum(o.outstanding), 0)::text as outstanding
-        from loans l
-        left join lateral (
-          select sum(p.principal_due + p.interest_due + p.late_fee_due - p.paid_amount) as outstanding
-          from payments p where p.loan_id = l.id
-        ) o on true
+    sql`select ${loans.status} as status, count(*)::int as n,
+               coalesce(sum(${loans.disbursedAmount}), 0)::text as disbursed,
+               coalesce(sum(${outstanding}), 0)::text as outstanding
+        from ${loans}
         ${where}
-        group by l.status`,
+        group by ${loans.status}`,
   );
   return rows
     .map((r) => ({ status: r.status, count: r.n, disbursed: BigInt(r.disbursed), outstanding: BigInt(r.outstanding) }))
