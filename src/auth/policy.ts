@@ -1,9 +1,14 @@
 /**
- * Visibility (RULES §2) as SQL conditions, in one place. Every repository query goes through
- * these, so a nested field can never reach a row its viewer may not see: an invisible row
- * simply does not exist for that viewer.
+ * Visibility (RULES §2) as SQL, in one place: which rows each role sees, and how a NIK reads.
+ * Every repository query and every compiled statement goes through these, so a nested field can
+ * never reach a row its viewer may not see: an invisible row simply does not exist for it.
+ *
+ * A scope is `scope(role, viewerId)`: the viewer id is an SQL value, a bound parameter in the
+ * repositories (`visible(scope, viewer)`) and the placeholder "viewer" in compiled statements
+ * (one statement serves every viewer of a role).
  */
-import { sql, type SQL } from "drizzle-orm";
+import { sql, type Placeholder, type SQL } from "drizzle-orm";
+import type { PgColumn } from "drizzle-orm/pg-core";
 import {
   customers,
   loanApplications,
@@ -13,119 +18,88 @@ import {
   payments,
   statusEvents,
 } from "../db/schema.js";
-import { maskNik } from "../features/customers/identity.js";
-import type { Viewer } from "./viewer.js";
+import type { Role, Viewer } from "./viewer.js";
+
+/** The viewer's customer or partner id: a value to bind, or a placeholder of a prepared statement. */
+export type ViewerId = string | Placeholder | null;
+export type ViewerRole = Viewer["role"];
+export type Scope = (role: ViewerRole, viewerId: ViewerId) => SQL | undefined;
 
 const NOTHING = sql`false`;
 
-export function customerScope(v: Viewer): SQL | undefined {
-  switch (v.role) {
-    case "ADMIN":
-      return undefined;
-    case "PARTNER":
-      return sql`${customers.partnerId} = ${v.partnerId}`;
-    case "CUSTOMER":
-      return sql`${customers.id} = ${v.customerId}`;
-    default:
-      return NOTHING;
-  }
+/** ADMIN sees every row, ANONYMOUS none; PARTNER and CUSTOMER by their rule. */
+function scopeOf(rules: Record<Exclude<Role, "ADMIN">, (id: ViewerId) => SQL>): Scope {
+  return (role, id) => (role === "ADMIN" ? undefined : role === "PARTNER" || role === "CUSTOMER" ? rules[role](id) : NOTHING);
 }
 
-export function applicationScope(v: Viewer): SQL | undefined {
-  switch (v.role) {
-    case "ADMIN":
-      return undefined;
-    case "PARTNER":
-      return sql`${loanApplications.partnerId} = ${v.partnerId}`;
-    case "CUSTOMER":
-      return sql`${loanApplications.customerId} = ${v.customerId}`;
-    default:
-      return NOTHING;
-  }
+/** The id a scope compares with: the viewer's partner or customer id (null for ADMIN, ANONYMOUS). */
+export function viewerIdOf(v: Viewer): string | null {
+  return v.role === "PARTNER" ? v.partnerId : v.role === "CUSTOMER" ? v.customerId : null;
 }
 
-export function loanScope(v: Viewer): SQL | undefined {
-  switch (v.role) {
-    case "ADMIN":
-      return undefined;
-    case "PARTNER":
-      return sql`${loans.partnerId} = ${v.partnerId}`;
-    case "CUSTOMER":
-      return sql`${loans.customerId} = ${v.customerId}`;
-    default:
-      return NOTHING;
-  }
+/** The scope's condition for this viewer, its id bound as a parameter. */
+export function visible(scope: Scope, v: Viewer): SQL | undefined {
+  return scope(v.role, viewerIdOf(v));
 }
 
-export function paymentScope(v: Viewer): SQL | undefined {
-  switch (v.role) {
-    case "ADMIN":
-      return undefined;
-    case "PARTNER":
-      return sql`${payments.loanId} in (select l.id from loans l where l.partner_id = ${v.partnerId})`;
-    case "CUSTOMER":
-      return sql`${payments.loanId} in (select l.id from loans l where l.customer_id = ${v.customerId})`;
-    default:
-      return NOTHING;
-  }
-}
+export const customerScope = scopeOf({
+  PARTNER: (id) => sql`${customers.partnerId} = ${id}`,
+  CUSTOMER: (id) => sql`${customers.id} = ${id}`,
+});
 
-export function transactionScope(v: Viewer): SQL | undefined {
-  switch (v.role) {
-    case "ADMIN":
-      return undefined;
-    case "PARTNER":
-      return sql`${paymentTransactions.loanId} in (select l.id from loans l where l.partner_id = ${v.partnerId})`;
-    case "CUSTOMER":
-      return sql`${paymentTransactions.customerId} = ${v.customerId}`;
-    default:
-      return NOTHING;
-  }
-}
+export const applicationScope = scopeOf({
+  PARTNER: (id) => sql`${loanApplications.partnerId} = ${id}`,
+  CUSTOMER: (id) => sql`${loanApplications.customerId} = ${id}`,
+});
+
+export const loanScope = scopeOf({
+  PARTNER: (id) => sql`${loans.partnerId} = ${id}`,
+  CUSTOMER: (id) => sql`${loans.customerId} = ${id}`,
+});
+
+/** Installments: those of the loans the viewer sees. */
+export const installmentScope = scopeOf({
+  PARTNER: (id) => sql`${payments.loanId} in (select l.id from loans l where l.partner_id = ${id})`,
+  CUSTOMER: (id) => sql`${payments.loanId} in (select l.id from loans l where l.customer_id = ${id})`,
+});
+
+export const transactionScope = scopeOf({
+  PARTNER: (id) => sql`${paymentTransactions.loanId} in (select l.id from loans l where l.partner_id = ${id})`,
+  CUSTOMER: (id) => sql`${paymentTransactions.customerId} = ${id}`,
+});
 
 /** A customer sees the partner that registered it; a partner sees itself. */
-export function partnerScope(v: Viewer): SQL | undefined {
-  switch (v.role) {
-    case "ADMIN":
-      return undefined;
-    case "PARTNER":
-      return sql`${partners.id} = ${v.partnerId}`;
-    case "CUSTOMER":
-      return sql`${partners.id} = (select c.partner_id from customers c where c.id = ${v.customerId})`;
-    default:
-      return NOTHING;
-  }
-}
+export const partnerScope = scopeOf({
+  PARTNER: (id) => sql`${partners.id} = ${id}`,
+  CUSTOMER: (id) => sql`${partners.id} = (select c.partner_id from customers c where c.id = ${id})`,
+});
+
+/** Which column of a status event holds the id each role is matched with. */
+const EVENT_OWNER = { PARTNER: "partnerId", CUSTOMER: "customerId" } as const;
 
 /** Status events (subscriptions): same visibility as the application or loan they describe. */
-export function statusEventScope(v: Viewer): SQL | undefined {
-  switch (v.role) {
-    case "ADMIN":
-      return undefined;
-    case "PARTNER":
-      return sql`${statusEvents.partnerId} = ${v.partnerId}`;
-    case "CUSTOMER":
-      return sql`${statusEvents.customerId} = ${v.customerId}`;
-    default:
-      return NOTHING;
-  }
-}
+export const statusEventScope = scopeOf({
+  PARTNER: (id) => sql`${statusEvents[EVENT_OWNER.PARTNER]} = ${id}`,
+  CUSTOMER: (id) => sql`${statusEvents[EVENT_OWNER.CUSTOMER]} = ${id}`,
+});
 
-/** Whether the viewer may see an event row (used on the live path, without a query). */
+/**
+ * Whether the viewer may see an event already in memory (the live path, without a query): the
+ * same role → column rule as statusEventScope.
+ */
 export function canSeeEvent(v: Viewer, e: { customerId: string; partnerId: string | null }): boolean {
-  switch (v.role) {
-    case "ADMIN":
-      return true;
-    case "PARTNER":
-      return e.partnerId === v.partnerId;
-    case "CUSTOMER":
-      return e.customerId === v.customerId;
-    default:
-      return false;
-  }
+  if (v.role === "ADMIN") return true;
+  if (v.role !== "PARTNER" && v.role !== "CUSTOMER") return false;
+  return e[EVENT_OWNER[v.role]] === viewerIdOf(v);
 }
 
-/** NIK as the viewer may see it: masked for partners (first 6 and last 4 digits kept). */
-export function nikFor(v: Viewer, nik: string): string {
-  return v.role === "PARTNER" ? maskNik(nik) : nik;
+/**
+ * The NIK as the role may see it: full for ADMIN and the customer; for a PARTNER masked, the
+ * first 6 and last 4 digits kept (a NIK of 10 digits or fewer entirely masked).
+ */
+export function nikAs(role: ViewerRole, nik: PgColumn | SQL = customers.nik): SQL {
+  return role === "PARTNER"
+    ? sql`(case when length(${nik}) <= 10 then repeat('*', length(${nik}))
+                else left(${nik}, 6) || repeat('*', length(${nik}) - 10) || right(${nik}, 4) end)`
+    : sql`${nik}`;
 }

@@ -13,6 +13,9 @@ export interface KeyedTable extends PgTable {
   createdAt: PgColumn;
 }
 
+/** What a read selects: the table's columns, or a read model's (src/graphql/read-model.ts). */
+export type Columns = Record<string, PgColumn | SQL.Aliased>;
+
 export function anyId(col: PgColumn, ids: readonly string[]): SQL {
   return sql`${col} = any(${uuidArrayParam(ids)}::uuid[])`;
 }
@@ -36,9 +39,10 @@ export async function pageRows<T extends KeyedTable>(
   table: T,
   where: (SQL | undefined)[],
   args: PageArgs,
+  columns: Columns = getTableColumns(table),
 ): Promise<T["$inferSelect"][]> {
   return (await db
-    .select()
+    .select(columns)
     .from(table as PgTable)
     .where(and(...where, afterCond(table, args)))
     .orderBy(sql`${table.createdAt} desc`, sql`${table.id} desc`)
@@ -64,6 +68,7 @@ export async function pagePerParent<T extends KeyedTable>(
   parentIds: readonly string[],
   where: (SQL | undefined)[],
   args: PageArgs,
+  columns?: Columns,
 ): Promise<Map<string, T["$inferSelect"][]>> {
   const byParent = new Map<string, T["$inferSelect"][]>();
   if (parentIds.length === 0) return byParent;
@@ -71,7 +76,7 @@ export async function pagePerParent<T extends KeyedTable>(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const sq: any = db
     .select({
-      ...cols,
+      ...(columns ?? cols),
       rn: sql<number>`row_number() over (partition by ${parentCol} order by ${table.createdAt} desc, ${table.id} desc)`.as("rn"),
     })
     .from(table as PgTable)

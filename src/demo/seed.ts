@@ -276,7 +276,7 @@ export async function seedPortfolio(base: AppServices, opts: SeedOptions): Promi
     if (loanDate) clock.set(new Date(startOfJakartaDay(loanDate).getTime() + 10 * 3_600_000));
     const disbursed = await disburseLoan(contextAt(admin, clock), { loanId: loan.id, disbursedAt: clock.now() });
     // Pay installments on (or around) their due dates, up to today.
-    const schedule = (await paymentsByLoanIds(base.database.db, [disbursed.id])).get(disbursed.id) ?? [];
+    const schedule = (await paymentsByLoanIds(base.database.db, admin, [disbursed.id])).get(disbursed.id) ?? [];
     const missFrom = Math.min(missed, schedule.length + 1) - 1;
     for (const p of schedule) {
       if (p.installmentNumber - 1 >= missFrom) break;

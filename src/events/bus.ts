@@ -9,7 +9,7 @@
  * buffered, and skips anything at or below the last id it delivered.
  */
 import { and, asc, gt, lt, sql, type SQL } from "drizzle-orm";
-import { canSeeEvent, statusEventScope } from "../auth/policy.js";
+import { canSeeEvent, statusEventScope, visible } from "../auth/policy.js";
 import { atTokenExpiry } from "../auth/tokens.js";
 import { actorOf, type Viewer } from "../auth/viewer.js";
 import type { Database } from "../db/client.js";
@@ -95,7 +95,7 @@ function filterConds(viewer: Viewer, f: EventFilter): (SQL | undefined)[] {
     sql`${statusEvents.entityType} = ${f.entityType}`,
     f.entityId ? sql`${statusEvents.entityId} = ${f.entityId}::uuid` : undefined,
     f.partnerId ? sql`${statusEvents.partnerId} = ${f.partnerId}::uuid` : undefined,
-    statusEventScope(viewer),
+    visible(statusEventScope, viewer),
   ];
 }
 

@@ -7,6 +7,7 @@ import { loanLoaders } from "../features/loans/loan.loaders.js";
 import { partnerLoaders } from "../features/partners/partner.loaders.js";
 import { paymentLoaders } from "../features/payments/payment.loaders.js";
 import { productLoaders } from "../features/products/product.loaders.js";
+import { readAgainLoaders } from "./read-model.js";
 
 export function createLoaders(db: Db, viewer: Viewer) {
   return {
@@ -16,6 +17,8 @@ export function createLoaders(db: Db, viewer: Viewer) {
     ...applicationLoaders(db, viewer),
     ...loanLoaders(db, viewer),
     ...paymentLoaders(db, viewer),
+    /** Rows a command returned, read again through their read model (derived fields). */
+    readAgain: readAgainLoaders(db, viewer),
   };
 }
 

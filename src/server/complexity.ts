@@ -121,12 +121,12 @@ export function measureOperation(
       if (!sel.selectionSet || !isObjectType(parent)) continue;
       const field = parent.getFields()[sel.name.value];
       if (!field) continue;
-      const named = getNamedType(field.type);
+      const childType = getNamedType(field.type);
       let factor = 1;
       let childPage = pageSize;
-      if (isConnection(named)) childPage = pageSizeOf(sel, field, variables);
+      if (isConnection(childType)) childPage = pageSizeOf(sel, field, variables);
       else if (isListType(getNullableType(field.type))) factor = isConnection(parent) ? pageSize : LIST_FACTOR;
-      add(measureSet(sel.selectionSet, named, childPage, seen), factor, 1);
+      add(measureSet(sel.selectionSet, childType, childPage, seen), factor, 1);
     }
     return { cost, depth, selections };
   };

@@ -6,7 +6,8 @@ import { Customer } from "../customers/customer.type.js";
 import { Loan } from "../loans/loan.type.js";
 import { Partner } from "../partners/partner.type.js";
 import { LoanProduct } from "../products/product.type.js";
-import { APPLICATION_STATUS_CODES, type ApplicationStatus } from "./application-status.js";
+import { derivedValue } from "../../graphql/read-model.js";
+import { applicationRead } from "./application.read.js";
 import * as commands from "./application.commands.js";
 import { applicationsPage } from "./application.service.js";
 import {
@@ -55,8 +56,8 @@ export class ApplicationResolver {
   }
 
   @FieldResolver(() => Int)
-  statusCode(@Root() a: ApplicationRow) {
-    return APPLICATION_STATUS_CODES[a.status as ApplicationStatus];
+  statusCode(@Root() a: ApplicationRow, @Ctx() ctx: Context) {
+    return derivedValue(ctx.loaders.readAgain, applicationRead, a, "statusCode");
   }
 
   @FieldResolver(() => CreditScore, { nullable: true })

@@ -1,5 +1,5 @@
 import { and, asc, eq, notInArray, sql, type SQL } from "drizzle-orm";
-import { applicationScope, customerScope } from "../../auth/policy.js";
+import { applicationScope, customerScope, visible } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
 import type { DbOrTx } from "../../db/client.js";
 import { anyId, countPerParent, countRows, pagePerParent, pageRows, statusIn } from "../../db/queries.js";
@@ -14,6 +14,8 @@ import {
 } from "../../db/schema.js";
 import type { PageArgs } from "../../shared/connections.js";
 import { isUuid } from "../../shared/ids.js";
+import { readByIds, readColumns } from "../../graphql/read-model.js";
+import { applicationRead } from "./application.read.js";
 
 export interface ApplicationFilterInput {
   status?: string[] | null;
@@ -35,15 +37,15 @@ export function applicationFilterConds(f: ApplicationFilterInput | null | undefi
 }
 
 export async function applicationsByIds(db: DbOrTx, viewer: Viewer, ids: string[]): Promise<ApplicationRow[]> {
-  return db.select().from(loanApplications).where(and(anyId(loanApplications.id, ids), applicationScope(viewer)));
+  return readByIds(db, applicationRead, viewer, ids);
 }
 
 export async function listApplications(db: DbOrTx, viewer: Viewer, f: ApplicationFilterInput | null | undefined, args: PageArgs) {
-  return pageRows(db, loanApplications, [applicationScope(viewer), ...applicationFilterConds(f)], args);
+  return pageRows(db, loanApplications, [visible(applicationScope, viewer), ...applicationFilterConds(f)], args, readColumns(applicationRead, viewer.role));
 }
 
 export async function countApplications(db: DbOrTx, viewer: Viewer, f: ApplicationFilterInput | null | undefined) {
-  return countRows(db, loanApplications, [applicationScope(viewer), ...applicationFilterConds(f)]);
+  return countRows(db, loanApplications, [visible(applicationScope, viewer), ...applicationFilterConds(f)]);
 }
 
 export type ApplicationParent = "customerId" | "partnerId";
@@ -56,7 +58,7 @@ export async function applicationsPerParent(
   status: string[] | null | undefined,
   args: PageArgs,
 ) {
-  return pagePerParent(db, loanApplications, loanApplications[parent], parentIds, [applicationScope(viewer), statusIn(loanApplications.status, status)], args);
+  return pagePerParent(db, loanApplications, loanApplications[parent], parentIds, [visible(applicationScope, viewer), statusIn(loanApplications.status, status)], args, readColumns(applicationRead, viewer.role));
 }
 
 export async function countApplicationsPerParent(
@@ -66,7 +68,7 @@ export async function countApplicationsPerParent(
   parentIds: string[],
   status: string[] | null | undefined,
 ) {
-  return countPerParent(db, loanApplications, loanApplications[parent], parentIds, [applicationScope(viewer), statusIn(loanApplications.status, status)]);
+  return countPerParent(db, loanApplications, loanApplications[parent], parentIds, [visible(applicationScope, viewer), statusIn(loanApplications.status, status)]);
 }
 
 /** Status history of applications or loans (the caller has already checked visibility). */
@@ -93,7 +95,7 @@ export async function lockApplication(tx: DbOrTx, viewer: Viewer, id: string): P
   const [row] = await tx
     .select()
     .from(loanApplications)
-    .where(and(eq(loanApplications.id, id.toLowerCase()), applicationScope(viewer)))
+    .where(and(eq(loanApplications.id, id.toLowerCase()), visible(applicationScope, viewer)))
     .for("update");
   return row;
 }
@@ -107,7 +109,7 @@ export async function lockCustomer(tx: DbOrTx, viewer: Viewer, id: string): Prom
   const [row] = await tx
     .select()
     .from(customers)
-    .where(and(eq(customers.id, id.toLowerCase()), customerScope(viewer)))
+    .where(and(eq(customers.id, id.toLowerCase()), visible(customerScope, viewer)))
     .for("update");
   return row;
 }

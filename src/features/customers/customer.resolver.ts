@@ -1,5 +1,4 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import { nikFor } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
 import type { CustomerRow } from "../../db/schema.js";
 import type { Context } from "../../graphql/context.js";
@@ -9,7 +8,9 @@ import { applicationsOf } from "../applications/application.service.js";
 import { LoanConnection } from "../loans/loan.type.js";
 import { loansOf } from "../loans/loan.service.js";
 import { Partner } from "../partners/partner.type.js";
+import { derivedValue } from "../../graphql/read-model.js";
 import { login, registerCustomer } from "./customer.commands.js";
+import { customerRead } from "./customer.read.js";
 import { customersPage } from "./customer.service.js";
 import { AuthPayload, Customer, CustomerConnection, CustomerFilter, LoginInput, RegisterCustomerInput, ViewerType } from "./customer.type.js";
 
@@ -40,7 +41,7 @@ export class CustomerResolver {
     description: "Full 16 digits for ADMIN and the customer; masked (first 6 and last 4 digits kept) for a PARTNER.",
   })
   nik(@Root() c: CustomerRow, @Ctx() ctx: Context) {
-    return nikFor(ctx.viewer, c.nik);
+    return derivedValue(ctx.loaders.readAgain, customerRead, c, "nik");
   }
 
   @FieldResolver(() => Partner, { nullable: true })

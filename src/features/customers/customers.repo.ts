@@ -1,11 +1,13 @@
 import { and, eq, or, sql, type SQL } from "drizzle-orm";
-import { customerScope } from "../../auth/policy.js";
+import { customerScope, visible } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
 import type { DbOrTx } from "../../db/client.js";
-import { anyId, countPerParent, countRows, pagePerParent, pageRows } from "../../db/queries.js";
+import { countPerParent, countRows, pagePerParent, pageRows } from "../../db/queries.js";
 import { customers, loginAttempts, type CustomerRow } from "../../db/schema.js";
 import type { PageArgs } from "../../shared/connections.js";
 import { isUuid } from "../../shared/ids.js";
+import { readByIds, readColumns } from "../../graphql/read-model.js";
+import { customerRead } from "./customer.read.js";
 import { normalizePhone } from "./identity.js";
 
 export interface CustomerFilterInput {
@@ -45,7 +47,7 @@ export function customerFilterConds(filter: CustomerFilterInput | null | undefin
 }
 
 export async function customersByIds(db: DbOrTx, viewer: Viewer, ids: string[]): Promise<CustomerRow[]> {
-  return db.select().from(customers).where(and(anyId(customers.id, ids), customerScope(viewer)));
+  return readByIds(db, customerRead, viewer, ids);
 }
 
 export async function listCustomers(
@@ -54,19 +56,19 @@ export async function listCustomers(
   filter: CustomerFilterInput | null | undefined,
   args: PageArgs,
 ): Promise<CustomerRow[]> {
-  return pageRows(db, customers, [customerScope(viewer), ...customerFilterConds(filter)], args);
+  return pageRows(db, customers, [visible(customerScope, viewer), ...customerFilterConds(filter)], args, readColumns(customerRead, viewer.role));
 }
 
 export async function countCustomers(db: DbOrTx, viewer: Viewer, filter: CustomerFilterInput | null | undefined) {
-  return countRows(db, customers, [customerScope(viewer), ...customerFilterConds(filter)]);
+  return countRows(db, customers, [visible(customerScope, viewer), ...customerFilterConds(filter)]);
 }
 
 export async function customersPerPartner(db: DbOrTx, viewer: Viewer, partnerIds: string[], args: PageArgs) {
-  return pagePerParent(db, customers, customers.partnerId, partnerIds, [customerScope(viewer)], args);
+  return pagePerParent(db, customers, customers.partnerId, partnerIds, [visible(customerScope, viewer)], args, readColumns(customerRead, viewer.role));
 }
 
 export async function countCustomersPerPartner(db: DbOrTx, viewer: Viewer, partnerIds: string[]) {
-  return countPerParent(db, customers, customers.partnerId, partnerIds, [customerScope(viewer)]);
+  return countPerParent(db, customers, customers.partnerId, partnerIds, [visible(customerScope, viewer)]);
 }
 
 // ---- registration and login -------------------------------------------------------------------

@@ -4,7 +4,6 @@ import * as dates from "../../shared/dates.js";
 import {
   IdentityError,
   ageOn,
-  maskNik,
   normalizeEmail,
   normalizePhone,
   validateDateOfBirth,
@@ -239,17 +238,6 @@ describe("validatePin", () => {
   });
   it("rejects a number", () => {
     expectIdentityError(() => validatePin(123456 as unknown as string), "pin");
-  });
-});
-
-describe("maskNik", () => {
-  it("keeps the first 6 and last 4 digits", () => {
-    expect(maskNik("3171010101900001")).toBe("317101******0001");
-    expect(maskNik("3171015505900123")).toBe("317101******0123");
-  });
-  it("masks short inputs entirely", () => {
-    expect(maskNik("1234567890")).toBe("**********");
-    expect(maskNik("")).toBe("");
   });
 });
 

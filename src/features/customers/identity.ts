@@ -118,13 +118,3 @@ export function normalizeEmail(input: string): string {
 export function validatePin(pin: string): void {
   if (typeof pin !== "string" || !/^[0-9]{6}$/.test(pin)) throw new IdentityError("pin", "pin must be exactly 6 digits");
 }
-
-/**
- * Masks a NIK for a PARTNER: first 6 and last 4 characters kept, `*` for each one between
- * ("3171010101900001" → "317101******0001"). Anything of 10 characters or fewer is masked
- * entirely, so no input leaks through.
- */
-export function maskNik(nik: string): string {
-  if (nik.length <= 10) return "*".repeat(nik.length);
-  return nik.slice(0, 6) + "*".repeat(nik.length - 10) + nik.slice(-4);
-}

@@ -2,7 +2,7 @@ import type { Viewer } from "../../auth/viewer.js";
 import type { Db } from "../../db/client.js";
 import type { PageArgs } from "../../shared/connections.js";
 import { byIdLoader, byKeyLoader, countLoader, groupLoader, perArgs } from "../../graphql/loader-utils.js";
-import { countLoansPerParent, loansByApplicationIds, loansByIds, loansPerParent, loanTotals, type LoanParent } from "./loans.repo.js";
+import { countLoansPerParent, loansByApplicationIds, loansByIds, loansPerParent, type LoanParent } from "./loans.repo.js";
 
 export function loanLoaders(db: Db, viewer: Viewer) {
   return {
@@ -14,7 +14,5 @@ export function loanLoaders(db: Db, viewer: Viewer) {
     loanCountByParent: perArgs((a: { parent: LoanParent; status: string[] | null | undefined }) =>
       countLoader((ids) => countLoansPerParent(db, viewer, a.parent, ids, a.status)),
     ),
-    /** Σ due / Σ paid per loan (for loans already shown to the viewer). */
-    loanTotals: byKeyLoader((ids) => loanTotals(db, ids)),
   };
 }

@@ -10,7 +10,8 @@ import { Payment, PaymentTransactionConnection } from "../payments/payment.type.
 import { payoffQuoteOf, transactionsOf } from "../payments/payment.service.js";
 import { PayoffQuote } from "../payments/payment.type.js";
 import { LoanProduct } from "../products/product.type.js";
-import { LOAN_STATUS_CODES, type LoanStatus } from "./loan-status.js";
+import { derivedValue } from "../../graphql/read-model.js";
+import { loanRead } from "./loan.read.js";
 import * as commands from "./loan.commands.js";
 import { loansPage, portfolioSummary } from "./loan.service.js";
 import { DailyUpdateResult, DisburseLoanInput, FailDisbursementInput, Loan, LoanConnection, LoanFilter, PortfolioSummary } from "./loan.type.js";
@@ -59,30 +60,30 @@ export class LoanResolver {
     return ctx.loaders.productById.load(l.productId);
   }
 
+  // Values of the read model (loan.read.ts), selected by the repositories.
   @FieldResolver(() => Int)
-  monthlyInterestRateBps(@Root() l: LoanRow) {
-    return l.monthlyInterestBps;
+  monthlyInterestRateBps(@Root() l: LoanRow, @Ctx() ctx: Context) {
+    return derivedValue(ctx.loaders.readAgain, loanRead, l, "monthlyInterestRateBps");
   }
 
   @FieldResolver(() => Int)
-  statusCode(@Root() l: LoanRow) {
-    return LOAN_STATUS_CODES[l.status as LoanStatus];
+  statusCode(@Root() l: LoanRow, @Ctx() ctx: Context) {
+    return derivedValue(ctx.loaders.readAgain, loanRead, l, "statusCode");
   }
 
   @FieldResolver(() => MoneyScalar)
-  async totalDue(@Root() l: LoanRow, @Ctx() ctx: Context) {
-    return (await ctx.loaders.loanTotals.load(l.id))?.totalDue ?? 0n;
+  totalDue(@Root() l: LoanRow, @Ctx() ctx: Context) {
+    return derivedValue(ctx.loaders.readAgain, loanRead, l, "totalDue");
   }
 
   @FieldResolver(() => MoneyScalar)
-  async totalPaid(@Root() l: LoanRow, @Ctx() ctx: Context) {
-    return (await ctx.loaders.loanTotals.load(l.id))?.totalPaid ?? 0n;
+  totalPaid(@Root() l: LoanRow, @Ctx() ctx: Context) {
+    return derivedValue(ctx.loaders.readAgain, loanRead, l, "totalPaid");
   }
 
   @FieldResolver(() => MoneyScalar)
-  async outstandingAmount(@Root() l: LoanRow, @Ctx() ctx: Context) {
-    const t = await ctx.loaders.loanTotals.load(l.id);
-    return t ? t.totalDue - t.totalPaid : 0n;
+  outstandingAmount(@Root() l: LoanRow, @Ctx() ctx: Context) {
+    return derivedValue(ctx.loaders.readAgain, loanRead, l, "outstandingAmount");
   }
 
   @FieldResolver(() => [Payment])

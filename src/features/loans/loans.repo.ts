@@ -1,5 +1,5 @@
 import { and, eq, gte, sql, type SQL } from "drizzle-orm";
-import { loanScope } from "../../auth/policy.js";
+import { loanScope, visible } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
 import type { DbOrTx } from "../../db/client.js";
 import { queryRows } from "../../db/client.js";
@@ -7,6 +7,8 @@ import { anyId, countPerParent, countRows, pagePerParent, pageRows, statusIn } f
 import { dailyUpdateRuns, loanApplications, loanProducts, loans, payments, type LoanRow, type PaymentRow } from "../../db/schema.js";
 import type { PageArgs } from "../../shared/connections.js";
 import { isUuid } from "../../shared/ids.js";
+import { readByIds, readColumns, readRows } from "../../graphql/read-model.js";
+import { loanRead } from "./loan.read.js";
 import { ACTIVE_LOAN_STATUSES, LOAN_STATUS_CODES, type LoanStatus } from "./loan-status.js";
 
 export interface LoanFilterInput {
@@ -29,46 +31,30 @@ export function loanFilterConds(f: LoanFilterInput | null | undefined): (SQL | u
 }
 
 export async function loansByIds(db: DbOrTx, viewer: Viewer, ids: string[]): Promise<LoanRow[]> {
-  return db.select().from(loans).where(and(anyId(loans.id, ids), loanScope(viewer)));
+  return readByIds(db, loanRead, viewer, ids);
 }
 
 export async function loansByApplicationIds(db: DbOrTx, viewer: Viewer, ids: string[]): Promise<Map<string, LoanRow>> {
-  const rows = await db.select().from(loans).where(and(anyId(loans.applicationId, ids), loanScope(viewer)));
+  const rows = await readRows<LoanRow>(db, loanRead, viewer.role, and(anyId(loans.applicationId, ids), visible(loanScope, viewer)));
   return new Map(rows.map((r) => [r.applicationId, r]));
 }
 
 export async function listLoans(db: DbOrTx, viewer: Viewer, f: LoanFilterInput | null | undefined, args: PageArgs) {
-  return pageRows(db, loans, [loanScope(viewer), ...loanFilterConds(f)], args);
+  return pageRows(db, loans, [visible(loanScope, viewer), ...loanFilterConds(f)], args, readColumns(loanRead, viewer.role));
 }
 
 export async function countLoans(db: DbOrTx, viewer: Viewer, f: LoanFilterInput | null | undefined) {
-  return countRows(db, loans, [loanScope(viewer), ...loanFilterConds(f)]);
+  return countRows(db, loans, [visible(loanScope, viewer), ...loanFilterConds(f)]);
 }
 
 export type LoanParent = "customerId" | "partnerId";
 
 export async function loansPerParent(db: DbOrTx, viewer: Viewer, parent: LoanParent, ids: string[], status: string[] | null | undefined, args: PageArgs) {
-  return pagePerParent(db, loans, loans[parent], ids, [loanScope(viewer), statusIn(loans.status, status)], args);
+  return pagePerParent(db, loans, loans[parent], ids, [visible(loanScope, viewer), statusIn(loans.status, status)], args, readColumns(loanRead, viewer.role));
 }
 
 export async function countLoansPerParent(db: DbOrTx, viewer: Viewer, parent: LoanParent, ids: string[], status: string[] | null | undefined) {
-  return countPerParent(db, loans, loans[parent], ids, [loanScope(viewer), statusIn(loans.status, status)]);
-}
-
-/** Per loan: Σ due, Σ paid over its installments (totalDue, totalPaid, outstandingAmount). */
-export interface LoanTotals {
-  loanId: string;
-  totalDue: bigint;
-  totalPaid: bigint;
-}
-
-export async function loanTotals(db: DbOrTx, loanIds: string[]): Promise<Map<string, LoanTotals>> {
-  const rows = await queryRows<{ loan_id: string; total_due: string; total_paid: string }>(
-    db,
-    sql`select loan_id, sum(principal_due + interest_due + late_fee_due)::text as total_due, sum(paid_amount)::text as total_paid
-        from payments where loan_id = any(${`{${loanIds.join(",")}}`}::uuid[]) group by loan_id`,
-  );
-  return new Map(rows.map((r) => [r.loan_id, { loanId: r.loan_id, totalDue: BigInt(r.total_due), totalPaid: BigInt(r.total_paid) }]));
+  return countPerParent(db, loans, loans[parent], ids, [visible(loanScope, viewer), statusIn(loans.status, status)]);
 }
 
 export interface PortfolioRow {
@@ -84,19 +70,17 @@ export interface PortfolioRow {
  * caller's rule.
  */
 export async function portfolioByStatus(db: DbOrTx, partnerId: string | null): Promise<PortfolioRow[]> {
-  const where = partnerId ? sql`where l.partner_id = ${partnerId}::uuid` : sql``;
+  const where = partnerId ? sql`where ${loans.partnerId} = ${partnerId}::uuid` : sql``;
+  // Each loan's outstanding amount is the read model's (Loan.outstandingAmount).
+  const outstanding = loanRead.fields.outstandingAmount.sql("ADMIN");
   const rows = await queryRows<{ status: string; n: number; disbursed: string; outstanding: string }>(
     db,
-    sql`select l.status, count(*)::int as n,
-               coalesce(sum(l.disbursed_amount), 0)::text as disbursed,
-               coalesce(sum(o.outstanding), 0)::text as outstanding
-        from loans l
-        left join lateral (
-          select sum(p.principal_due + p.interest_due + p.late_fee_due - p.paid_amount) as outstanding
-          from payments p where p.loan_id = l.id
-        ) o on true
+    sql`select ${loans.status} as status, count(*)::int as n,
+               coalesce(sum(${loans.disbursedAmount}), 0)::text as disbursed,
+               coalesce(sum(${outstanding}), 0)::text as outstanding
+        from ${loans}
         ${where}
-        group by l.status`,
+        group by ${loans.status}`,
   );
   return rows
     .map((r) => ({ status: r.status, count: r.n, disbursed: BigInt(r.disbursed), outstanding: BigInt(r.outstanding) }))
@@ -146,7 +130,7 @@ export async function applicationIdOfLoan(db: DbOrTx, viewer: Viewer, id: string
   const [row] = await db
     .select({ applicationId: loans.applicationId })
     .from(loans)
-    .where(and(eq(loans.id, id.toLowerCase()), loanScope(viewer)));
+    .where(and(eq(loans.id, id.toLowerCase()), visible(loanScope, viewer)));
   return row?.applicationId;
 }
 
@@ -156,7 +140,7 @@ export async function lockVisibleLoan(tx: DbOrTx, viewer: Viewer, id: string): P
   const [row] = await tx
     .select()
     .from(loans)
-    .where(and(eq(loans.id, id.toLowerCase()), loanScope(viewer)))
+    .where(and(eq(loans.id, id.toLowerCase()), visible(loanScope, viewer)))
     .for("update");
   return row;
 }

@@ -15,8 +15,7 @@ import {
 export function paymentLoaders(db: Db, viewer: Viewer) {
   return {
     paymentById: byIdLoader((ids) => paymentsByIds(db, viewer, ids)),
-    /** Installments of loans the viewer has already been shown. */
-    paymentsByLoan: groupLoader((ids) => paymentsByLoanIds(db, ids)),
+    paymentsByLoan: groupLoader((ids) => paymentsByLoanIds(db, viewer, ids)),
     transactionById: byIdLoader((ids) => transactionsByIds(db, viewer, ids)),
     transactionsByLoan: perArgs((page: PageArgs) => groupLoader((ids) => transactionsPerLoan(db, viewer, ids, page))),
     transactionCountByLoan: countLoader((ids) => countTransactionsPerLoan(db, viewer, ids)),

@@ -5,7 +5,8 @@ import { PaymentReversalStatusEnum } from "../../graphql/enums.js";
 import { PageArgsInput } from "../../graphql/page-args.js";
 import { MoneyScalar } from "../../graphql/scalars.js";
 import { Loan } from "../loans/loan.type.js";
-import { PAYMENT_STATUS_CODES, type PaymentStatus } from "./delinquency.js";
+import { derivedValue } from "../../graphql/read-model.js";
+import { installmentRead } from "./installment.read.js";
 import * as commands from "./payment.commands.js";
 import { reversalsPage } from "./payment.service.js";
 import {
@@ -36,19 +37,20 @@ export class PaymentResolver {
     return ctx.loaders.loanById.load(p.loanId);
   }
 
+  // Values of the read model (installment.read.ts), selected by the repositories.
   @FieldResolver(() => MoneyScalar)
-  amountDue(@Root() p: PaymentRow) {
-    return p.principalDue + p.interestDue + p.lateFeeDue;
+  amountDue(@Root() p: PaymentRow, @Ctx() ctx: Context) {
+    return derivedValue(ctx.loaders.readAgain, installmentRead, p, "amountDue");
   }
 
   @FieldResolver(() => MoneyScalar)
-  outstandingAmount(@Root() p: PaymentRow) {
-    return p.principalDue + p.interestDue + p.lateFeeDue - p.paidAmount;
+  outstandingAmount(@Root() p: PaymentRow, @Ctx() ctx: Context) {
+    return derivedValue(ctx.loaders.readAgain, installmentRead, p, "outstandingAmount");
   }
 
   @FieldResolver(() => Int)
-  statusCode(@Root() p: PaymentRow) {
-    return PAYMENT_STATUS_CODES[p.status as PaymentStatus];
+  statusCode(@Root() p: PaymentRow, @Ctx() ctx: Context) {
+    return derivedValue(ctx.loaders.readAgain, installmentRead, p, "statusCode");
   }
 
   @Authorized("ADMIN")

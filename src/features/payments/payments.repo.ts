@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
-import { paymentScope, transactionScope } from "../../auth/policy.js";
+import { transactionScope, viewerIdOf, visible } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
 import type { DbOrTx, Tx } from "../../db/client.js";
 import { anyId, countPerParent, countRows, pagePerParent, pageRows } from "../../db/queries.js";
@@ -17,18 +17,24 @@ import {
   type PaymentTransactionRow,
 } from "../../db/schema.js";
 import type { PageArgs } from "../../shared/connections.js";
+import { readByIds, readColumns, relationScope } from "../../graphql/read-model.js";
+import { loanRead } from "../loans/loan.read.js";
+import { installmentRead } from "./installment.read.js";
 
 export async function paymentsByIds(db: DbOrTx, viewer: Viewer, ids: string[]): Promise<PaymentRow[]> {
-  return db.select().from(payments).where(and(anyId(payments.id, ids), paymentScope(viewer)));
+  return readByIds(db, installmentRead, viewer, ids);
 }
 
-/** Installments of loans the caller already resolved (and so may see), in installment order. */
-export async function paymentsByLoanIds(db: DbOrTx, loanIds: string[]): Promise<Map<string, PaymentRow[]>> {
-  const rows = await db
-    .select()
+/**
+ * Installments of loans the caller already resolved, in installment order, with the visibility
+ * the read model gives Loan.payments (it trusts the loan's).
+ */
+export async function paymentsByLoanIds(db: DbOrTx, viewer: Viewer, loanIds: string[]): Promise<Map<string, PaymentRow[]>> {
+  const rows = (await db
+    .select(readColumns(installmentRead, viewer.role))
     .from(payments)
-    .where(anyId(payments.loanId, loanIds))
-    .orderBy(asc(payments.loanId), asc(payments.installmentNumber));
+    .where(and(anyId(payments.loanId, loanIds), relationScope(installmentRead, loanRead.fields.payments, viewer.role, viewerIdOf(viewer))))
+    .orderBy(asc(payments.loanId), asc(payments.installmentNumber))) as PaymentRow[];
   const out = new Map<string, PaymentRow[]>();
   for (const r of rows) {
     let list = out.get(r.loanId);
@@ -39,15 +45,15 @@ export async function paymentsByLoanIds(db: DbOrTx, loanIds: string[]): Promise<
 }
 
 export async function transactionsByIds(db: DbOrTx, viewer: Viewer, ids: string[]) {
-  return db.select().from(paymentTransactions).where(and(anyId(paymentTransactions.id, ids), transactionScope(viewer)));
+  return db.select().from(paymentTransactions).where(and(anyId(paymentTransactions.id, ids), visible(transactionScope, viewer)));
 }
 
 export async function transactionsPerLoan(db: DbOrTx, viewer: Viewer, loanIds: string[], args: PageArgs) {
-  return pagePerParent(db, paymentTransactions, paymentTransactions.loanId, loanIds, [transactionScope(viewer)], args);
+  return pagePerParent(db, paymentTransactions, paymentTransactions.loanId, loanIds, [visible(transactionScope, viewer)], args);
 }
 
 export async function countTransactionsPerLoan(db: DbOrTx, viewer: Viewer, loanIds: string[]) {
-  return countPerParent(db, paymentTransactions, paymentTransactions.loanId, loanIds, [transactionScope(viewer)]);
+  return countPerParent(db, paymentTransactions, paymentTransactions.loanId, loanIds, [visible(transactionScope, viewer)]);
 }
 
 /**

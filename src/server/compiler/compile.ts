@@ -2,8 +2,13 @@
  * Compiles a validated read operation into ONE SQL statement that builds the whole `data` JSON
  * inside PostgreSQL (row_to_json / array_to_json: compact, in selection order, byte-identical to
  * what graphql-js and Apollo would serialise). The general path (resolvers + DataLoader) stays
- * beside it: whatever this compiler does not know (a field or root not in spec.ts, directives,
- * filters, an anonymous caller, an argument the resolvers would reject) is answered there.
+ * beside it: whatever this compiler does not know (a field or root without a read model in
+ * read-models.ts, directives, filters, an anonymous caller, an argument the resolvers would
+ * reject) is answered there.
+ *
+ * The compiler is an engine over the read models (src/graphql/read-model.ts): it imports no table
+ * and no status table. Each value field's SQL comes from its read model, the JSON form from the
+ * field's scalar kind (jsonOf), visibility from the model's scope with the viewer id a parameter.
  *
  * A statement's text depends only on the document, the viewer's role and a few "shape" choices
  * made by argument values (is `after` given, is a status filter given); values are parameters,
@@ -25,10 +30,54 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from "graphql";
+import { viewerIdOf, type ViewerRole } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
+import { relationScope, type ReadModel, type ValueField } from "../../graphql/read-model.js";
 import { cursorHmacPads, decodeCursor, MAX_PAGE_SIZE } from "../../shared/connections.js";
 import { isUuid } from "../../shared/ids.js";
-import { FALLBACK_SENTINEL, ROOTS, TYPES, type CompiledRole, type TypeSpec } from "./spec.js";
+import { READ_MODELS, ROOT_FIELDS } from "./read-models.js";
+
+/** The viewer roles a compiled plan is made for (anonymous callers use the resolvers). */
+export type CompiledRole = "ADMIN" | "PARTNER" | "CUSTOMER";
+
+/**
+ * A value no resolver could serialise (a status outside its enum, null in a non-null field)
+ * yields the fallback sentinel, so the resolvers answer that request with the error GraphQL
+ * prescribes.
+ */
+export const FALLBACK_SENTINEL = '{"!fallback":1}';
+const fallback = sql.raw(`'${FALLBACK_SENTINEL}'::json`);
+
+/** Exactly `Date.prototype.toISOString()` (timestamps are stored with millisecond precision). */
+const isoTimestamp = (e: SQL) => sql`to_char(${e} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * A value field as the JSON its GraphQL scalar serialises: Money as a decimal string, DateTime as
+ * `toISOString()`, Date as YYYY-MM-DD, an enum as its name. test/compiled-reads.test.ts checks
+ * byte for byte that this and the resolvers answer the same.
+ */
+function jsonOf(f: ValueField, role: ViewerRole): SQL {
+  const e = f.sql(role);
+  switch (f.scalar) {
+    case "ID":
+      return sql`${e}::text`;
+    case "Money":
+      return sql`(${e})::text`;
+    case "Date":
+      return sql`to_char(${e}, 'YYYY-MM-DD')`;
+    case "DateTime":
+      return isoTimestamp(e);
+    case "Enum": {
+      const cases = (f.values ?? []).map((v) => {
+        if (!/^[A-Z0-9_]+$/.test(v)) throw new Error(`bad enum value ${v}`);
+        return `when '${v}' then '"${v}"'::json`;
+      });
+      return sql`(case ${e} ${sql.raw(cases.join(" "))} else ${fallback} end)`;
+    }
+    default:
+      return f.nullFallsBack ? sql`coalesce(to_json(${e}), ${fallback})` : e;
+  }
+}
 
 /** The document cannot be compiled (whatever the variables): use the resolvers, remember it. */
 class NotCompilable extends Error {}
@@ -140,14 +189,18 @@ const CURSOR_BYTES = 450;
 const valueBytes = new Map<string, number>();
 const rendered = (q: SQL) => dialect.sqlToQuery(q).sql.length;
 
-/** One walk over the operation. With `build`, it also produces the SQL (only on a cache miss). */
-class Walk {
+/**
+ * Compiles one operation: a walk over its selections. With `build` it also produces the SQL (only
+ * on a cache miss); without, it only collects the parameter values, the shape and the size.
+ */
+class OperationCompiler {
   readonly values: Record<string, unknown> = {};
   readonly shape: string[] = [];
   private n = 0;
   /** Estimated bytes of the statement (the walk without `build` stops past the bound). */
   bytes = 0;
-  readonly viewerScope: Viewer;
+  /** The viewer id as the statement's parameter: one statement serves every viewer of the role. */
+  private readonly viewerId = sql.placeholder("viewer");
 
   constructor(
     readonly schema: GraphQLSchema,
@@ -157,19 +210,10 @@ class Walk {
     viewer: Viewer,
     readonly build: boolean,
   ) {
-    // The policy functions see a viewer whose id is a parameter, so one statement serves every
-    // viewer of the role.
-    const ph = sql.placeholder("viewer") as unknown as string;
-    this.viewerScope =
-      role === "PARTNER"
-        ? { role, partnerId: ph, sub: "" }
-        : role === "CUSTOMER"
-          ? { role, customerId: ph, sub: "" }
-          : { role: "ADMIN", sub: "" };
     const pads = cursorHmacPads();
     this.values.ki = pads.ipad;
     this.values.ko = pads.opad;
-    this.values.viewer = viewer.role === "PARTNER" ? viewer.partnerId : viewer.role === "CUSTOMER" ? viewer.customerId : null;
+    this.values.viewer = viewerIdOf(viewer);
   }
 
   /** Counts estimated statement bytes; past MAX_COMPILED_SQL_BYTES the resolvers answer. */
@@ -200,10 +244,15 @@ class Walk {
     return t;
   }
 
-  /** The JSON object of the current row of `spec`'s table for these field nodes. */
-  object(spec: TypeSpec, nodes: FieldNode[]): SQL {
-    const gqlType = this.objectType(spec.typeName);
-    const fields = subfields(nodes, spec.typeName, this.fragments);
+  /** The model's visibility condition for this statement's viewer. */
+  scope(model: ReadModel): SQL | undefined {
+    return model.scope(this.role, this.viewerId);
+  }
+
+  /** The JSON object of the current row of `model`'s table for these field nodes. */
+  object(model: ReadModel, nodes: FieldNode[]): SQL {
+    const gqlType = this.objectType(model.typeName);
+    const fields = subfields(nodes, model.typeName, this.fragments);
     const entries: [string, SQL][] = [];
     this.grow(OBJECT_BYTES);
     for (const [key, fnodes] of fields) {
@@ -211,28 +260,28 @@ class Walk {
       if (fnodes.some((f) => f.name.value !== name)) throw new NotCompilable("conflicting fields");
       this.grow(key.length + 8);
       if (name === "__typename") {
-        entries.push([key, literal(spec.typeName)]);
+        entries.push([key, literal(model.typeName)]);
         continue;
       }
-      const f = spec.fields[name];
-      if (!f) throw new NotCompilable(`field ${spec.typeName}.${name}`);
+      const f = model.fields[name];
+      if (!f) throw new NotCompilable(`field ${model.typeName}.${name}`);
       const args = this.args(gqlType, fnodes[0]!);
       switch (f.kind) {
         case "value": {
           if (Object.keys(args).length) throw new NotCompilable("arguments on a value field");
-          const memo = `${spec.typeName}.${name}|${this.role}`;
+          const memo = `${model.typeName}.${name}|${this.role}`;
           let size = valueBytes.get(memo);
-          if (size === undefined) valueBytes.set(memo, (size = rendered(f.expr(this.role))));
+          if (size === undefined) valueBytes.set(memo, (size = rendered(jsonOf(f, this.role))));
           this.grow(size);
-          entries.push([key, this.build ? f.expr(this.role) : sql``]);
+          entries.push([key, this.build ? jsonOf(f, this.role) : sql``]);
           break;
         }
         case "one": {
           this.grow(RELATION_BYTES);
-          const child = TYPES[f.target]!;
+          const child = READ_MODELS[f.target]!;
           const obj = this.object(child, fnodes);
           const expr = this.build
-            ? sql`(select ${obj} from ${ident(child.tableName)} where ${and(f.on(), f.scoped ? child.scope(this.viewerScope) : undefined)} limit 1)`
+            ? sql`(select ${obj} from ${ident(child.tableName)} where ${and(f.on(), relationScope(child, f, this.role, this.viewerId))} limit 1)`
             : sql``;
           // A non-null relation that is null (not expected with consistent data): the resolvers
           // then answer, with the error GraphQL prescribes.
@@ -241,27 +290,27 @@ class Walk {
         }
         case "list": {
           this.grow(RELATION_BYTES);
-          const child = TYPES[f.target]!;
+          const child = READ_MODELS[f.target]!;
           const obj = this.object(child, fnodes);
           entries.push([
             key,
             this.build
               ? sql`(select coalesce(array_to_json(array_agg(${obj} order by ${f.orderBy()})), '[]'::json) from ${ident(child.tableName)}
-                  where ${and(f.on(), f.scoped ? child.scope(this.viewerScope) : undefined)})`
+                  where ${and(f.on(), relationScope(child, f, this.role, this.viewerId))})`
               : sql``,
           ]);
           break;
         }
         case "connection":
-          entries.push([key, this.connection(TYPES[f.target]!, fnodes, args, f.on(), f.statusArg)]);
+          entries.push([key, this.connection(READ_MODELS[f.target]!, fnodes, args, f.on(), f.statusArg)]);
           break;
       }
     }
     return this.build ? objectOf(entries) : sql``;
   }
 
-  /** A Relay connection over `spec`'s table: first + 1 rows newest first, then one aggregate. */
-  connection(spec: TypeSpec, nodes: FieldNode[], args: Record<string, unknown>, on: SQL | undefined, statusArg: boolean): SQL {
+  /** A Relay connection over `model`'s table: first + 1 rows newest first, then one aggregate. */
+  connection(model: ReadModel, nodes: FieldNode[], args: Record<string, unknown>, on: SQL | undefined, statusArg: boolean): SQL {
     for (const k of Object.keys(args)) {
       if (k !== "first" && k !== "after" && !(k === "status" && statusArg)) throw new NotCompilable(`argument ${k}`);
     }
@@ -270,7 +319,7 @@ class Walk {
     let after;
     if (args.after != null) {
       try {
-        after = decodeCursor(spec.cursorKind, args.after as string);
+        after = decodeCursor(model.cursorKind, args.after as string);
       } catch {
         throw new UseResolvers("after");
       }
@@ -279,22 +328,22 @@ class Walk {
     if (status && status.some((s) => !/^[A-Z0-9_]+$/.test(s))) throw new UseResolvers("status");
     this.shape.push(`${after ? "a" : "-"}${status == null ? "-" : status.length === 0 ? "0" : "s"}`);
 
-    const t = spec.table;
+    const t = model.table;
     const f = this.param("f", first);
     const statusCond =
-      status == null || !spec.statusColumn
+      status == null || !model.statusColumn
         ? undefined
         : status.length === 0
           ? sql`false`
-          : sql`${spec.statusColumn} = any(${this.param("s", `{${status.join(",")}}`)}::text[])`;
+          : sql`${model.statusColumn} = any(${this.param("s", `{${status.join(",")}}`)}::text[])`;
     const afterCond = after
       ? sql`(${t.createdAt}, ${t.id}) < (${this.param("at", after.createdAt.toISOString())}::timestamptz, ${this.param("ai", after.id)}::uuid)`
       : undefined;
     const hasPrevious = this.param("hp", after !== undefined);
-    const scope = this.build ? spec.scope(this.viewerScope) : undefined;
+    const scope = this.build ? this.scope(model) : undefined;
 
-    const connType = `${spec.typeName}Connection`;
-    const edgeType = `${spec.typeName}Edge`;
+    const connType = `${model.typeName}Connection`;
+    const edgeType = `${model.typeName}Edge`;
     const fields = subfields(nodes, connType, this.fragments);
     this.grow(CONNECTION_BYTES);
     const agg: [string, SQL][] = [];
@@ -303,7 +352,7 @@ class Walk {
     // (hasNextPage) are needed.
     const lists: [string, SQL][] = [];
     let cursorExpr: SQL | undefined;
-    const cursor = () => (cursorExpr ??= this.cursorOf(spec));
+    const cursor = () => (cursorExpr ??= this.cursorOf(model));
     let needPageInfo = false;
     const pageInfoNeeds = new Set<string>();
     for (const [key, fnodes] of fields) {
@@ -315,7 +364,7 @@ class Walk {
           break;
         case "nodes": {
           this.grow(LIST_IN_CONNECTION_BYTES);
-          const obj = this.object(spec, fnodes);
+          const obj = this.object(model, fnodes);
           lists.push([`n_${key}`, obj]);
           out.push([key, sql`"__a".${ident(`n_${key}`)}`]);
           break;
@@ -332,7 +381,7 @@ class Walk {
               this.grow(CURSOR_BYTES);
               entries.push([ek, this.build ? cursor() : sql``]);
             }
-            else if (en === "node") entries.push([ek, this.object(spec, enodes)]);
+            else if (en === "node") entries.push([ek, this.object(model, enodes)]);
             else throw new NotCompilable(`edge field ${en}`);
           }
           const edge = this.build ? objectOf(entries, "__e") : sql``;
@@ -365,7 +414,7 @@ class Walk {
           out.push([
             key,
             this.build
-              ? sql`(select count(*)::int from ${ident(spec.tableName)} where ${and(on, scope, statusCond) ?? sql`true`})`
+              ? sql`(select count(*)::int from ${ident(model.tableName)} where ${and(on, scope, statusCond) ?? sql`true`})`
               : sql``,
           ]);
           break;
@@ -374,7 +423,7 @@ class Walk {
       }
     }
     if (!this.build) return sql``;
-    const table = ident(spec.tableName);
+    const table = ident(model.tableName);
     const order = sql`${t.createdAt} desc, ${t.id} desc`;
     const where = and(on, scope, statusCond, afterCond) ?? sql`true`;
     let rows: SQL;
@@ -407,11 +456,11 @@ class Walk {
   }
 
   /** connections.encodeCursor in SQL: base64url("c2|kind|ms|id|tag"), tag = HMAC-SHA256 (sha256 twice with the key pads). */
-  cursorOf(spec: TypeSpec): SQL {
+  cursorOf(model: ReadModel): SQL {
     // Fixed names: built only on a cache miss, so they must not shift the numbered parameters.
     const ipad = sql`${sql.placeholder("ki")}`;
     const opad = sql`${sql.placeholder("ko")}`;
-    const payload = sql`('c2|' || ${literal(spec.cursorKind)} || '|' || floor(extract(epoch from ${spec.table.createdAt}) * 1000)::bigint::text || '|' || ${spec.table.id}::text)`;
+    const payload = sql`('c2|' || ${literal(model.cursorKind)} || '|' || floor(extract(epoch from ${model.table.createdAt}) * 1000)::bigint::text || '|' || ${model.table.id}::text)`;
     const tag = sql`left(translate(encode(sha256(decode(${opad}, 'hex') || sha256(decode(${ipad}, 'hex') || convert_to(${payload}, 'UTF8'))), 'base64'), '+/=', '-_'), 16)`;
     return sql`rtrim(translate(replace(encode(convert_to(${payload} || '|' || ${tag}, 'UTF8'), 'base64'), chr(10), ''), '+/', '-_'), '=')`;
   }
@@ -420,23 +469,23 @@ class Walk {
     const name = nodes[0]!.name.value;
     if (nodes.some((x) => x.name.value !== name)) throw new NotCompilable("conflicting fields");
     if (name === "__typename") return literal("Query");
-    const r = ROOTS[name];
+    const r = ROOT_FIELDS[name];
     if (!r) throw new NotCompilable(`root ${name}`);
     const args = this.args(parent, nodes[0]!);
     if (r.kind === "me") return this.me(nodes);
-    const spec = TYPES[r.target]!;
+    const model = READ_MODELS[r.target]!;
     if (r.kind === "byId") {
       const id = args.id;
       if (typeof id !== "string" || !isUuid(id)) throw new UseResolvers("id");
       const p = this.param("id", id.toLowerCase());
-      const obj = this.object(spec, nodes);
+      const obj = this.object(model, nodes);
       return this.build
-        ? sql`(select ${obj} from ${ident(spec.tableName)} where ${and(sql`${spec.table.id} = ${p}::uuid`, spec.scope(this.viewerScope))} limit 1)`
+        ? sql`(select ${obj} from ${ident(model.tableName)} where ${and(sql`${model.table.id} = ${p}::uuid`, this.scope(model))} limit 1)`
         : sql``;
     }
     if (args.filter != null) throw new UseResolvers("filter");
     const { filter: _f, ...page } = args;
-    return this.connection(spec, nodes, page, undefined, false);
+    return this.connection(model, nodes, page, undefined, false);
   }
 
   /** `me`: the viewer's role and its customer or partner row. */
@@ -449,15 +498,15 @@ class Walk {
       if (name === "__typename") entries.push([key, literal("Viewer")]);
       else if (name === "role") entries.push([key, literal(this.role)]);
       else if (name === "customer" || name === "partner") {
-        const spec = TYPES[name === "customer" ? "Customer" : "Partner"]!;
-        const obj = this.object(spec, fnodes);
+        const model = READ_MODELS[name === "customer" ? "Customer" : "Partner"]!;
+        const obj = this.object(model, fnodes);
         const mine = (name === "customer" && this.role === "CUSTOMER") || (name === "partner" && this.role === "PARTNER");
         entries.push([
           key,
           !this.build
             ? sql``
             : mine
-              ? sql`(select ${obj} from ${ident(spec.tableName)} where ${and(sql`${spec.table.id} = ${sql.placeholder("viewer")}::uuid`, spec.scope(this.viewerScope))} limit 1)`
+              ? sql`(select ${obj} from ${ident(model.tableName)} where ${and(sql`${model.table.id} = ${this.viewerId}::uuid`, this.scope(model))} limit 1)`
               : sql`null::json`,
         ]);
       } else throw new NotCompilable(`Viewer.${name}`);
@@ -585,8 +634,8 @@ export function compileRequest(
   const role = viewer.role;
   const queryType = schema.getQueryType()!;
 
-  const walk = (build: boolean) => {
-    const w = new Walk(schema, fragments, coerced.coerced, role, viewer, build);
+  const compileOperation = (build: boolean) => {
+    const w = new OperationCompiler(schema, fragments, coerced.coerced, role, viewer, build);
     const roots = collect(operation.selectionSet, queryType.name, fragments);
     const entries: [string, SQL][] = [];
     for (const [key, nodes] of roots) entries.push([key, w.root(queryType, nodes)]);
@@ -594,11 +643,11 @@ export function compileRequest(
   };
 
   try {
-    const { w } = walk(false);
+    const { w } = compileOperation(false);
     const cacheKey = `${plan.id}|${role}|${w.shape.join(",")}`;
     let statement = statementCache.get(cacheKey);
     if (!statement) {
-      const built = walk(true);
+      const built = compileOperation(true);
       const cols = sql.join(
         built.entries.map(([k, e]) => sql`${e} as ${ident(k)}`),
         sql`, `,

@@ -12,8 +12,7 @@ import type { Viewer } from "../../auth/viewer.js";
 import type { Database } from "../../db/client.js";
 import type { CompiledSlot, Context } from "../../graphql/context.js";
 import type { Logger } from "../../shared/logger.js";
-import { compileRequest, parameterValues } from "./compile.js";
-import { FALLBACK_SENTINEL } from "./spec.js";
+import { compileRequest, FALLBACK_SENTINEL, parameterValues } from "./compile.js";
 
 
 /** Compiled reads of one gateway: runs them, and remembers the statements PostgreSQL rejected. */

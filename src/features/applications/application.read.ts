@@ -1,0 +1,28 @@
+/** How an Application is read (src/graphql/read-model.ts): one SQL expression per field. */
+import { sql } from "drizzle-orm";
+import { applicationScope } from "../../auth/policy.js";
+import { customers, loanApplications, loans, partners } from "../../db/schema.js";
+import { column, status, statusCode, type ReadModel } from "../../graphql/read-model.js";
+import { APPLICATION_STATUS_CODES } from "./application-status.js";
+
+export const applicationRead = {
+  typeName: "Application",
+  table: loanApplications,
+  tableName: "loan_applications",
+  cursorKind: "application",
+  scope: applicationScope,
+  statusColumn: loanApplications.status,
+  fields: {
+    id: column("ID", loanApplications.id),
+    requestedAmount: column("Money", loanApplications.requestedAmount),
+    tenorMonths: column("Int", loanApplications.tenorMonths),
+    purpose: column("String", loanApplications.purpose),
+    status: status(loanApplications.status, APPLICATION_STATUS_CODES),
+    statusCode: statusCode(loanApplications.status, APPLICATION_STATUS_CODES),
+    createdAt: column("DateTime", loanApplications.createdAt),
+    updatedAt: column("DateTime", loanApplications.updatedAt),
+    customer: { kind: "one", target: "Customer", on: () => sql`${customers.id} = ${loanApplications.customerId}`, nullable: false, trustsParent: false },
+    partner: { kind: "one", target: "Partner", on: () => sql`${partners.id} = ${loanApplications.partnerId}`, nullable: true, trustsParent: false },
+    loan: { kind: "one", target: "Loan", on: () => sql`${loans.applicationId} = ${loanApplications.id}`, nullable: true, trustsParent: false },
+  },
+} satisfies ReadModel;

@@ -1,0 +1,30 @@
+/**
+ * The read models the SQL compiler answers from (each declared beside its feature, see
+ * src/graphql/read-model.ts) and the root query fields it compiles. Anything not listed here is
+ * answered by the ordinary resolvers.
+ */
+import type { ReadModel } from "../../graphql/read-model.js";
+import { applicationRead } from "../../features/applications/application.read.js";
+import { customerRead } from "../../features/customers/customer.read.js";
+import { loanRead } from "../../features/loans/loan.read.js";
+import { partnerRead } from "../../features/partners/partner.read.js";
+import { installmentRead } from "../../features/payments/installment.read.js";
+
+export const READ_MODELS: Readonly<Record<string, ReadModel>> = Object.fromEntries(
+  [customerRead, partnerRead, applicationRead, loanRead, installmentRead].map((m) => [m.typeName, m]),
+);
+
+/** Root query fields the compiler answers. Connections with a `filter` use the resolvers. */
+export type RootField = { kind: "byId"; target: string } | { kind: "connection"; target: string } | { kind: "me" };
+
+export const ROOT_FIELDS: Readonly<Record<string, RootField>> = {
+  customer: { kind: "byId", target: "Customer" },
+  customers: { kind: "connection", target: "Customer" },
+  partner: { kind: "byId", target: "Partner" },
+  application: { kind: "byId", target: "Application" },
+  applications: { kind: "connection", target: "Application" },
+  loan: { kind: "byId", target: "Loan" },
+  loans: { kind: "connection", target: "Loan" },
+  payment: { kind: "byId", target: "Payment" },
+  me: { kind: "me" },
+};
