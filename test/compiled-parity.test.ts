@@ -186,6 +186,12 @@ beforeAll(async () => {
   const l6 = await makeLoan({ customer: custN, status: "DISBURSAL_FAILED" });
   const l7 = await makeLoan({ customer: custN, status: "WRITTEN_OFF", loanDate: "2025-09-01", daysPastDue: 181 });
 
+  // Late fees charged here and there (as a daily update leaves them), so that every derived amount
+  // (amountDue, outstandingAmount, totalDue) differs from its parts without them.
+  for (const [i, p] of [...l7.payments, ...bookA.loans.map((l) => l.payments[0]!), ...bookB.loans.map((l) => l.payments[0]!)].entries()) {
+    await setInstallment(p.id, { status: "OVERDUE_30DPD", daysPastDue: 30 + i, lateFeeDue: BigInt(25_000 * (i + 1)) });
+  }
+
   const loansAll = [l1, l2, l3, l4, l5, l6, l7, bookA.loans[1]!, bookB.loans[0]!];
   pools = {
     ids: {
