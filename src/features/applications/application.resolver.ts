@@ -6,7 +6,7 @@ import { Customer } from "../customers/customer.type.js";
 import { Loan } from "../loans/loan.type.js";
 import { Partner } from "../partners/partner.type.js";
 import { LoanProduct } from "../products/product.type.js";
-import { APPLICATION_STATUS_CODES, type ApplicationStatus } from "./application-status.js";
+import { APPLICATION_STATUS_CODES, type ApplicationStatus } from "../../domain/statuses.js";
 import * as commands from "./application.commands.js";
 import { applicationsPage } from "./application.service.js";
 import {

@@ -10,7 +10,7 @@ import { Payment, PaymentTransactionConnection } from "../payments/payment.type.
 import { payoffQuoteOf, transactionsOf } from "../payments/payment.service.js";
 import { PayoffQuote } from "../payments/payment.type.js";
 import { LoanProduct } from "../products/product.type.js";
-import { LOAN_STATUS_CODES, type LoanStatus } from "./loan-status.js";
+import { LOAN_STATUS_CODES, type LoanStatus } from "../../domain/statuses.js";
 import * as commands from "./loan.commands.js";
 import { loansPage, portfolioSummary } from "./loan.service.js";
 import { DailyUpdateResult, DisburseLoanInput, FailDisbursementInput, Loan, LoanConnection, LoanFilter, PortfolioSummary } from "./loan.type.js";

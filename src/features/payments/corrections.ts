@@ -4,8 +4,6 @@
  * transactions that follow a reversed one (12.3). No I/O, no clock.
  */
 import { allocate, type Allocation } from "./allocation.js";
-import { paidPaymentStatus } from "./delinquency.js";
-import { jakartaDate } from "../../shared/dates.js";
 
 /** An installment's amounts, as stored. */
 export interface InstallmentAmounts {
@@ -115,11 +113,6 @@ export function replayPostings(base: readonly InstallmentAmounts[], postings: re
     out.push({ id: p.id, allocations, walletCredit });
   }
   return { installments: state, postings: out };
-}
-
-/** The paid status of an installment completed at `completedAt` (RULES §8). */
-export function completedStatus(dueDate: string, completedAt: Date) {
-  return paidPaymentStatus(jakartaDate(completedAt), dueDate);
 }
 
 /** Whether a transaction comes after `t` for a reversal of `t` (RULES 12.3). */

@@ -5,7 +5,7 @@ import { PaymentReversalStatusEnum } from "../../graphql/enums.js";
 import { PageArgsInput } from "../../graphql/page-args.js";
 import { MoneyScalar } from "../../graphql/scalars.js";
 import { Loan } from "../loans/loan.type.js";
-import { PAYMENT_STATUS_CODES, type PaymentStatus } from "./delinquency.js";
+import { PAYMENT_STATUS_CODES, type PaymentStatus } from "../../domain/statuses.js";
 import * as commands from "./payment.commands.js";
 import { reversalsPage } from "./payment.service.js";
 import {

@@ -20,8 +20,8 @@ import {
 import type { Viewer } from "../../auth/viewer.js";
 import { customers, loanApplications, loans, partners, payments } from "../../db/schema.js";
 import type { KeyedTable } from "../../db/queries.js";
-import { APPLICATION_STATUS_CODES } from "../../features/applications/application-status.js";
-import { LOAN_STATUS_CODES, PAYMENT_STATUS_CODES } from "../../features/payments/delinquency.js";
+import { APPLICATION_STATUS_CODES } from "../../domain/statuses.js";
+import { LOAN_STATUS_CODES, PAYMENT_STATUS_CODES } from "../../domain/statuses.js";
 
 /** The viewer roles a compiled plan is made for (anonymous callers use the resolvers). */
 export type CompiledRole = "ADMIN" | "PARTNER" | "CUSTOMER";
