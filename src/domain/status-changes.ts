@@ -3,31 +3,21 @@
  * moves, and the two rows it becomes (the permanent history `status_changes`, with status codes,
  * and the outbox `status_events` the subscriptions publish). events/outbox.ts writes them.
  */
-import { statusCode, type ApplicationStatus, type LoanStatus, type StatusEntity, type StatusOf } from "./statuses.js";
+import { statusCode, type StatusEntity, type StatusOf } from "./statuses.js";
 
-export type StatusChangeInput =
-  | {
-      entityType: "APPLICATION";
-      entityId: string;
-      customerId: string;
-      partnerId: string | null;
-      from: ApplicationStatus | null;
-      to: ApplicationStatus;
-      reason?: string | null;
-      actor: string;
-      at: Date;
-    }
-  | {
-      entityType: "LOAN";
-      entityId: string;
-      customerId: string;
-      partnerId: string | null;
-      from: LoanStatus | null;
-      to: LoanStatus;
-      reason?: string | null;
-      actor: string;
-      at: Date;
-    };
+interface StatusChangeOf<E extends StatusEntity> {
+  entityType: E;
+  entityId: string;
+  customerId: string;
+  partnerId: string | null;
+  /** null: the entity was created. */
+  from: StatusOf<E> | null;
+  to: StatusOf<E>;
+  reason?: string | null;
+  actor: string;
+  at: Date;
+}
+export type StatusChangeInput = StatusChangeOf<"APPLICATION"> | StatusChangeOf<"LOAN">;
 
 /** The application or loan that moved: its id and whom its events are for. */
 export interface StatusOwner {
@@ -65,29 +55,12 @@ export function statusChange<E extends StatusEntity>(
 }
 
 /** The history row of a change (statuses as codes). */
-export function historyRow(c: StatusChangeInput) {
-  return {
-    entityType: c.entityType,
-    entityId: c.entityId,
-    fromCode: c.from === null ? null : statusCode(c.entityType, c.from),
-    toCode: statusCode(c.entityType, c.to),
-    reason: c.reason ?? null,
-    actor: c.actor,
-    at: c.at,
-  };
+export function historyRow({ entityType, entityId, from, to, reason, actor, at }: StatusChangeInput) {
+  const fromCode = from === null ? null : statusCode(entityType, from);
+  return { entityType, entityId, fromCode, toCode: statusCode(entityType, to), reason: reason ?? null, actor, at };
 }
 
 /** The outbox row of a change (statuses by name, with the customer and partner it is for). */
-export function eventRow(c: StatusChangeInput) {
-  return {
-    entityType: c.entityType,
-    entityId: c.entityId,
-    customerId: c.customerId,
-    partnerId: c.partnerId,
-    fromStatus: c.from,
-    toStatus: c.to,
-    reason: c.reason ?? null,
-    actor: c.actor,
-    at: c.at,
-  };
+export function eventRow({ from, to, reason, ...rest }: StatusChangeInput) {
+  return { ...rest, fromStatus: from, toStatus: to, reason: reason ?? null };
 }

@@ -156,24 +156,3 @@ export async function clearFailedLogins(db: DbOrTx, phone: string, now: Date): P
   const state = await loginAttemptState(db, phone);
   return state?.lockedUntil && state.lockedUntil > now ? state.lockedUntil : null;
 }
-
-// ---------------------------------------------------------------------------------------------
-// The wallet (RULES §8: overpayments). Both run in the caller's transaction.
-
-/** The customer's wallet balance, row locked `for update`. */
-export async function lockWalletBalance(tx: DbOrTx, customerId: string): Promise<bigint | undefined> {
-  const [row] = await tx
-    .select({ walletBalance: customers.walletBalance })
-    .from(customers)
-    .where(eq(customers.id, customerId))
-    .for("update");
-  return row?.walletBalance;
-}
-
-/** Adds `delta` to the wallet balance (negative: money taken back). */
-export async function addToWalletBalance(tx: DbOrTx, customerId: string, delta: bigint, now: Date): Promise<void> {
-  await tx
-    .update(customers)
-    .set({ walletBalance: sql`${customers.walletBalance} + ${delta.toString()}::bigint`, updatedAt: now })
-    .where(eq(customers.id, customerId));
-}

@@ -139,17 +139,11 @@ export function evaluateLoanAsOf(input: LoanForEvaluation, asOf: string, dayOf: 
     if (!e.unpaid) return; // paid: never touched
     const fee = fees.get(i.id);
     const next: InstallmentWrite = {
-      id: i.id,
-      interestDue: i.interestDue,
-      interestWaived: i.interestWaived,
-      lateFeeDue: i.lateFeeDue + (fee?.amount ?? 0n),
-      lateFeeThresholdsApplied: i.lateFeeThresholdsApplied + (fee?.thresholds ?? 0),
-      paidPrincipal: i.paidPrincipal,
-      paidInterest: i.paidInterest,
-      paidLateFee: i.paidLateFee,
+      ...i,
       status: e.status,
       daysPastDue: e.daysPastDue,
-      paidAt: i.paidAt,
+      lateFeeDue: i.lateFeeDue + (fee?.amount ?? 0n),
+      lateFeeThresholdsApplied: i.lateFeeThresholdsApplied + (fee?.thresholds ?? 0),
     };
     if (
       next.status !== i.status ||

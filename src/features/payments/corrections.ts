@@ -92,9 +92,9 @@ export function replayPostings(base: readonly InstallmentAmounts[], postings: re
     .map((i) => ({ ...i, completedAt: null }));
   const byId = new Map(state.map((i) => [i.id, i]));
   const out: ReplayResult["postings"] = [];
-  for (const p of postings) {
+  for (const posting of postings) {
     const { allocations, walletCredit } = allocate(
-      p.amount,
+      posting.amount,
       state.map((i) => ({
         paymentId: i.id,
         installmentNumber: i.installmentNumber,
@@ -108,9 +108,9 @@ export function replayPostings(base: readonly InstallmentAmounts[], postings: re
       i.paidPrincipal += a.principal;
       i.paidInterest += a.interest;
       i.paidLateFee += a.lateFee;
-      if (outstanding(i) === 0n) i.completedAt = p.paidAt;
+      if (outstanding(i) === 0n) i.completedAt = posting.paidAt;
     }
-    out.push({ id: p.id, allocations, walletCredit });
+    out.push({ id: posting.id, allocations, walletCredit });
   }
   return { installments: state, postings: out };
 }

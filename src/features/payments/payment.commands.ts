@@ -186,19 +186,8 @@ async function postTransaction(ctx: Context, tx: Tx, req: PaymentRequest): Promi
   paid.forEach(({ i, a, paidPrincipal, paidInterest, paidLateFee, outstanding }, k) => {
     const e = evaluated.installments[k]!;
     if (!a && !waived.has(i.id) && e.status === i.status && e.daysPastDue === i.daysPastDue) return;
-    writes.push({
-      id: i.id,
-      interestDue: i.interestDue,
-      interestWaived: i.interestWaived,
-      lateFeeDue: i.lateFeeDue,
-      lateFeeThresholdsApplied: i.lateFeeThresholdsApplied,
-      paidPrincipal,
-      paidInterest,
-      paidLateFee,
-      status: e.status,
-      daysPastDue: e.daysPastDue,
-      paidAt: outstanding > 0n ? null : a ? req.paidAt : i.paidAt,
-    });
+    const paidAt = outstanding > 0n ? null : a ? req.paidAt : i.paidAt;
+    writes.push({ ...i, paidPrincipal, paidInterest, paidLateFee, status: e.status, daysPastDue: e.daysPastDue, paidAt });
   });
   await writeInstallments(tx, writes, now);
   if (walletCredit > 0n) await addToWallet(tx, loan.customerId, walletCredit, now);

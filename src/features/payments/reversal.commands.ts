@@ -193,19 +193,8 @@ export async function approvePaymentReversal(ctx: Context, input: DecidePaymentR
         if (!n.completedAt) return; // paid before T and untouched by the replay
         if (!moved && old.paidAt?.getTime() === n.completedAt.getTime() && old.status === e.status) return;
       }
-      writes.push({
-        id: n.id,
-        interestDue: old.interestDue,
-        interestWaived: old.interestWaived,
-        lateFeeDue: old.lateFeeDue,
-        lateFeeThresholdsApplied: old.lateFeeThresholdsApplied,
-        paidPrincipal: n.paidPrincipal,
-        paidInterest: n.paidInterest,
-        paidLateFee: n.paidLateFee,
-        status: e.status,
-        daysPastDue: e.daysPastDue,
-        paidAt: e.unpaid ? null : n.completedAt,
-      });
+      const { paidPrincipal, paidInterest, paidLateFee } = n;
+      writes.push({ ...old, paidPrincipal, paidInterest, paidLateFee, status: e.status, daysPastDue: e.daysPastDue, paidAt: e.unpaid ? null : n.completedAt });
     });
     await writeInstallments(tx, writes, now);
 
