@@ -3,20 +3,7 @@
  * (the payoff quote, 12.1), the interest a settlement waives (12.2), and re-posting the
  * transactions that follow a reversed one (12.3). No I/O, no clock.
  */
-import { allocate, type Allocation } from "./allocation.js";
-
-/** An installment's amounts, as stored. */
-export interface InstallmentAmounts {
-  id: string;
-  installmentNumber: number;
-  dueDate: string;
-  principalDue: bigint;
-  interestDue: bigint;
-  lateFeeDue: bigint;
-  paidPrincipal: bigint;
-  paidInterest: bigint;
-  paidLateFee: bigint;
-}
+import { allocate, duesOf, type Allocation, type InstallmentAmounts } from "./allocation.js";
 
 const outstanding = (i: InstallmentAmounts) =>
   i.principalDue + i.interestDue + i.lateFeeDue - (i.paidPrincipal + i.paidInterest + i.paidLateFee);
@@ -93,16 +80,7 @@ export function replayPostings(base: readonly InstallmentAmounts[], postings: re
   const byId = new Map(state.map((i) => [i.id, i]));
   const out: ReplayResult["postings"] = [];
   for (const posting of postings) {
-    const { allocations, walletCredit } = allocate(
-      posting.amount,
-      state.map((i) => ({
-        paymentId: i.id,
-        installmentNumber: i.installmentNumber,
-        principalOutstanding: i.principalDue - i.paidPrincipal,
-        interestOutstanding: i.interestDue - i.paidInterest,
-        lateFeeOutstanding: i.lateFeeDue - i.paidLateFee,
-      })),
-    );
+    const { allocations, walletCredit } = allocate(posting.amount, duesOf(state));
     for (const a of allocations) {
       const i = byId.get(a.paymentId)!;
       i.paidPrincipal += a.principal;

@@ -19,7 +19,7 @@ import { isUuid } from "../../shared/ids.js";
 import { MAX_MONEY } from "../../shared/money.js";
 import { addToWallet, lockWallet } from "../customers/wallet.writes.js";
 import { saveLoanEvaluation } from "../loans/loan.writes.js";
-import { allocate } from "./allocation.js";
+import { allocate, duesOf } from "./allocation.js";
 import { payoffQuote } from "./corrections.js";
 import { lockInstallments, writeInstallments, type InstallmentWrite } from "./installments.repo.js";
 import type { RecordPaymentInput, SettleLoanInput } from "./payment.type.js";
@@ -124,16 +124,7 @@ async function postTransaction(ctx: Context, tx: Tx, req: PaymentRequest): Promi
       return { ...i, interestDue: i.paidInterest, interestWaived: i.interestWaived + (i.interestDue - i.paidInterest) };
     });
   }
-  const { allocations, walletCredit } = allocate(
-    req.amount,
-    installments.map((i) => ({
-      paymentId: i.id,
-      installmentNumber: i.installmentNumber,
-      principalOutstanding: i.principalDue - i.paidPrincipal,
-      interestOutstanding: i.interestDue - i.paidInterest,
-      lateFeeOutstanding: i.lateFeeDue - i.paidLateFee,
-    })),
-  );
+  const { allocations, walletCredit } = allocate(req.amount, duesOf(installments));
 
   const now = ctx.clock.now();
   // Locks are always taken in this order: loan → its installments → the idempotency key (unique

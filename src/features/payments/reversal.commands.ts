@@ -11,7 +11,7 @@
 import { actorOf } from "../../auth/viewer.js";
 import type { Tx } from "../../db/client.js";
 import { uniqueViolation } from "../../db/pg-errors.js";
-import type { PaymentReversalRow, PaymentTransactionRow } from "../../db/schema.js";
+import type { LoanRow, PaymentReversalRow, PaymentTransactionRow } from "../../db/schema.js";
 import { evaluateInstallments } from "../../domain/installments.js";
 import { recordStatusChange, transact } from "../../events/outbox.js";
 import type { Context } from "../../graphql/context.js";
@@ -95,7 +95,16 @@ export async function requestPaymentReversal(ctx: Context, input: RequestPayment
   }
 }
 
-export async function rejectPaymentReversal(ctx: Context, input: DecidePaymentReversalInput): Promise<PaymentReversalRow> {
+/**
+ * Both decisions: an ADMIN, a note, then — with the loan (the lock every posting takes) and the
+ * request locked — a PENDING request, which an approval needs from another ADMIN than the asker.
+ */
+async function decide<T>(
+  ctx: Context,
+  input: DecidePaymentReversalInput,
+  decision: "approved" | "rejected",
+  fn: (tx: Tx, d: { loan: LoanRow; r: PaymentReversalRow; sub: string; note: string | null }) => Promise<T>,
+): Promise<T> {
   const sub = adminSub(ctx);
   const note = text("note", input.note, DECISION_NOTE_MAX, false);
   if (!isUuid(input.reversalId)) throw notFound("PaymentReversal");
@@ -103,26 +112,24 @@ export async function rejectPaymentReversal(ctx: Context, input: DecidePaymentRe
   return transact(ctx.app, async (tx) => {
     const known = await reversalById(tx, id);
     if (!known) throw notFound("PaymentReversal");
-    await lockLoan(tx, known.loanId);
+    const loan = (await lockLoan(tx, known.loanId))!;
     const r = (await lockReversal(tx, id))!;
-    if (r.status !== "PENDING") throw invalidState(`Only a PENDING request can be rejected (this one is ${r.status})`, r.status);
-    return decideReversal(tx, id, { status: "REJECTED", decidedBy: sub, decidedAt: ctx.clock.now(), decisionNote: note });
+    if (decision === "approved" && r.requestedBy === sub) {
+      throw forbidden("Four eyes: a reversal must be approved by another ADMIN than the one who asked for it");
+    }
+    if (r.status !== "PENDING") throw invalidState(`Only a PENDING request can be ${decision} (this one is ${r.status})`, r.status);
+    return fn(tx, { loan, r, sub, note });
   });
 }
 
-export async function approvePaymentReversal(ctx: Context, input: DecidePaymentReversalInput): Promise<PaymentReversalRow> {
-  const sub = adminSub(ctx);
-  const note = text("note", input.note, DECISION_NOTE_MAX, false);
-  if (!isUuid(input.reversalId)) throw notFound("PaymentReversal");
-  const id = input.reversalId.toLowerCase();
-  return transact(ctx.app, async (tx) => {
-    const known = await reversalById(tx, id);
-    if (!known) throw notFound("PaymentReversal");
-    // The loan first (the lock every posting takes), then the request.
-    const loan = (await lockLoan(tx, known.loanId))!;
-    const r = (await lockReversal(tx, id))!;
-    if (r.requestedBy === sub) throw forbidden("Four eyes: a reversal must be approved by another ADMIN than the one who asked for it");
-    if (r.status !== "PENDING") throw invalidState(`Only a PENDING request can be approved (this one is ${r.status})`, r.status);
+export function rejectPaymentReversal(ctx: Context, input: DecidePaymentReversalInput): Promise<PaymentReversalRow> {
+  return decide(ctx, input, "rejected", (tx, { r, sub, note }) =>
+    decideReversal(tx, r.id, { status: "REJECTED", decidedBy: sub, decidedAt: ctx.clock.now(), decisionNote: note }),
+  );
+}
+
+export function approvePaymentReversal(ctx: Context, input: DecidePaymentReversalInput): Promise<PaymentReversalRow> {
+  return decide(ctx, input, "approved", async (tx, { loan, r, sub, note }) => {
     const t = (await transactionById(tx, r.transactionId))!;
     await checkReversible(tx, t, loan.status, r.id);
 
@@ -201,6 +208,6 @@ export async function approvePaymentReversal(ctx: Context, input: DecidePaymentR
     // The loan as of asOf; PAID_OFF → CURRENT/LATE_* is allowed here only.
     const change = await saveLoanEvaluation(tx, loan, evaluated.loan, { reason: "payment reversal", actor: actorOf(ctx.viewer), at: now });
     if (change) await recordStatusChange(tx, change);
-    return decideReversal(tx, id, { status: "APPROVED", decidedBy: sub, decidedAt: now, decisionNote: note });
+    return decideReversal(tx, r.id, { status: "APPROVED", decidedBy: sub, decidedAt: now, decisionNote: note });
   });
 }
