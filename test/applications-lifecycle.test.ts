@@ -7,8 +7,8 @@
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { loans, statusChanges } from "../src/db/schema.js";
-import { APPLICATION_STATUS_CODES, APPLICATION_STATUSES, type ApplicationStatus } from "../src/features/applications/application-status.js";
-import { LOAN_STATUS_CODES } from "../src/features/loans/loan-status.js";
+import { APPLICATION_STATUS_CODES, APPLICATION_STATUSES, type ApplicationStatus } from "../src/domain/statuses.js";
+import { LOAN_STATUS_CODES } from "../src/domain/statuses.js";
 import { buildSchedule } from "../src/features/loans/schedule.js";
 import {
   ACCEPT,

@@ -3,7 +3,7 @@
  * application/loan conflict, scoring at once (grades, limits, denials) and the history it writes.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { APPLICATION_STATUS_CODES } from "../src/features/applications/application-status.js";
+import { APPLICATION_STATUS_CODES } from "../src/domain/statuses.js";
 import { DENIAL_REASONS } from "../src/features/applications/scoring.js";
 import {
   SUBMIT,

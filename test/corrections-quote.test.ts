@@ -13,7 +13,7 @@
  * The disbursement date is 2026-01-10 (disbursedAt 2026-01-10T03:00Z = 10:00 in Jakarta).
  */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { LoanStatus } from "../src/features/payments/delinquency.js";
+import { type LoanStatus } from "../src/domain/statuses.js";
 import { payoffQuote, ok } from "./support/corrections.js";
 import { makeCustomer, makeLoan, makePartner, setInstallment, type LoanWorld } from "./support/factories.js";
 import { loanSnapshot, pay } from "./support/payments.js";

@@ -11,7 +11,7 @@
  */
 import type { Client } from "graphql-ws";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { LoanStatus } from "../src/features/payments/delinquency.js";
+import { type LoanStatus } from "../src/domain/statuses.js";
 import { allocs, checkLedger, expectAuditClean, ledger, ok, payoffQuote, row, settle, type SettleArgs } from "./support/corrections.js";
 import { makeCustomer, makeLoan, makePartner, setInstallment, type LoanWorld } from "./support/factories.js";
 import { loanSnapshot, newKey, pay, transactionsWithKey } from "./support/payments.js";

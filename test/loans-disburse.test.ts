@@ -5,7 +5,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loans, payments, statusChanges, statusEvents } from "../src/db/schema.js";
-import type { LoanStatus } from "../src/features/payments/delinquency.js";
+import { type LoanStatus } from "../src/domain/statuses.js";
 import { buildSchedule } from "../src/features/loans/schedule.js";
 import { jakartaDate } from "../src/shared/dates.js";
 import { makeCustomer, makeLoan, makePartner, type LoanWorld } from "./support/factories.js";

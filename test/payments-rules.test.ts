@@ -3,7 +3,7 @@
  * request is checked to have written nothing.
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { LoanStatus } from "../src/features/payments/delinquency.js";
+import { type LoanStatus } from "../src/domain/statuses.js";
 import { MAX_MONEY } from "../src/shared/money.js";
 import { makeCustomer, makeLoan, makePartner, type LoanWorld } from "./support/factories.js";
 import { checkMoneyInvariants, loanSnapshot, newKey, pay, transactionsWithKey, type PayArgs } from "./support/payments.js";

@@ -6,8 +6,8 @@
 import { eq } from "drizzle-orm";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loans, payments, type CustomerRow, type PartnerRow, type PaymentTransactionRow } from "../src/db/schema.js";
-import { APPLICATION_STATUS_CODES } from "../src/features/applications/application-status.js";
-import { LOAN_STATUS_CODES, PAYMENT_STATUS_CODES } from "../src/features/payments/delinquency.js";
+import { APPLICATION_STATUS_CODES } from "../src/domain/statuses.js";
+import { LOAN_STATUS_CODES, PAYMENT_STATUS_CODES } from "../src/domain/statuses.js";
 import { makeApplication, makeCustomer, makeLoan, makePartner, makeTransaction, product, type LoanWorld } from "./support/factories.js";
 import { adminToken, codeOf, gql, tokenFor, world } from "./support/world.js";
 

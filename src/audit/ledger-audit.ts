@@ -13,8 +13,8 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type DbOrTx, type Tx } from "../db/client.js";
-import { APPLICATION_STATUS_CODES } from "../features/applications/application-status.js";
-import { LOAN_STATUS_CODES } from "../features/payments/delinquency.js";
+import { APPLICATION_STATUS_CODES } from "../domain/statuses.js";
+import { LOAN_STATUS_CODES } from "../domain/statuses.js";
 import { uuidArrayParam } from "../shared/ids.js";
 
 export interface AuditCheck {

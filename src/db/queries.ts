@@ -117,3 +117,17 @@ export async function countPerParent(
   for (const r of rows) out.set(r.parent, r.n);
   return out;
 }
+
+/**
+ * A Postgres array literal passed as ONE parameter (for `unnest`): uuids, A-Z_ codes, integers
+ * and instants only, each quoted; `null` is SQL NULL.
+ */
+export function arrayParam(values: readonly (string | number | bigint | Date | null)[]): string {
+  const items = values.map((v) => {
+    if (v === null) return "NULL";
+    const s = v instanceof Date ? v.toISOString() : String(v);
+    if (!/^[A-Za-z0-9_:.-]+$/.test(s)) throw new RangeError("arrayParam takes uuids, codes, integers and instants only");
+    return `"${s}"`;
+  });
+  return `{${items.join(",")}}`;
+}

@@ -7,73 +7,20 @@
 import { sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/client.js";
 import { statusChanges, statusEvents } from "../db/schema.js";
-import { APPLICATION_STATUS_CODES, type ApplicationStatus } from "../features/applications/application-status.js";
-import { LOAN_STATUS_CODES, type LoanStatus } from "../features/payments/delinquency.js";
+import { eventRow, historyRow, type StatusChangeInput } from "../domain/status-changes.js";
 import type { AppServices } from "../graphql/context.js";
 
 export const EVENT_ORDER_LOCK = 727002;
 export const NOTIFY_CHANNEL = "status_events";
 
-export type StatusChangeInput =
-  | {
-      entityType: "APPLICATION";
-      entityId: string;
-      customerId: string;
-      partnerId: string | null;
-      from: ApplicationStatus | null;
-      to: ApplicationStatus;
-      reason?: string | null;
-      actor: string;
-      at: Date;
-    }
-  | {
-      entityType: "LOAN";
-      entityId: string;
-      customerId: string;
-      partnerId: string | null;
-      from: LoanStatus | null;
-      to: LoanStatus;
-      reason?: string | null;
-      actor: string;
-      at: Date;
-    };
-
-function codeOf(entityType: "APPLICATION" | "LOAN", status: string): number {
-  return entityType === "APPLICATION"
-    ? APPLICATION_STATUS_CODES[status as ApplicationStatus]
-    : LOAN_STATUS_CODES[status as LoanStatus];
-}
-
 /** Write history + outbox rows for status changes (one statement each, any number of changes). */
 export async function recordStatusChanges(tx: Tx | Db, changes: StatusChangeInput[]): Promise<void> {
   if (changes.length === 0) return;
   wroteEvents.add(tx);
-  await tx.insert(statusChanges).values(
-    changes.map((c) => ({
-      entityType: c.entityType,
-      entityId: c.entityId,
-      fromCode: c.from === null ? null : codeOf(c.entityType, c.from),
-      toCode: codeOf(c.entityType, c.to),
-      reason: c.reason ?? null,
-      actor: c.actor,
-      at: c.at,
-    })),
-  );
+  await tx.insert(statusChanges).values(changes.map(historyRow));
   // Serialise event-id assignment with commit order (held until this transaction ends).
   await tx.execute(sql`select pg_advisory_xact_lock(${EVENT_ORDER_LOCK})`);
-  await tx.insert(statusEvents).values(
-    changes.map((c) => ({
-      entityType: c.entityType,
-      entityId: c.entityId,
-      customerId: c.customerId,
-      partnerId: c.partnerId,
-      fromStatus: c.from,
-      toStatus: c.to,
-      reason: c.reason ?? null,
-      actor: c.actor,
-      at: c.at,
-    })),
-  );
+  await tx.insert(statusEvents).values(changes.map(eventRow));
   // Delivered to other instances only if and when the transaction commits.
   await tx.execute(sql`select pg_notify(${NOTIFY_CHANNEL}, '')`);
 }

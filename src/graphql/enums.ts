@@ -1,7 +1,7 @@
 /** GraphQL enums, built from the status code tables of the rules (one source of truth). */
 import { registerEnumType } from "type-graphql";
-import { APPLICATION_STATUS_CODES } from "../features/applications/application-status.js";
-import { LOAN_STATUS_CODES, PAYMENT_STATUS_CODES } from "../features/payments/delinquency.js";
+import { APPLICATION_STATUS_CODES } from "../domain/statuses.js";
+import { LOAN_STATUS_CODES, PAYMENT_STATUS_CODES } from "../domain/statuses.js";
 
 function enumOf<K extends string>(codes: Readonly<Record<K, number>>): { [P in K]: P } {
   return Object.fromEntries(Object.keys(codes).map((k) => [k, k])) as { [P in K]: P };

@@ -2,8 +2,8 @@
 import { eq } from "drizzle-orm";
 import { loanApplications, loans, type CustomerRow } from "../../src/db/schema.js";
 import { recordStatusChange, transact } from "../../src/events/outbox.js";
-import type { ApplicationStatus } from "../../src/features/applications/application-status.js";
-import type { LoanStatus } from "../../src/features/payments/delinquency.js";
+import { type ApplicationStatus } from "../../src/domain/statuses.js";
+import { type LoanStatus } from "../../src/domain/statuses.js";
 import { world } from "./world.js";
 
 export async function changeLoanStatus(loanId: string, customer: CustomerRow, from: LoanStatus, to: LoanStatus, reason = "test"): Promise<void> {

@@ -23,10 +23,10 @@ import {
   type PaymentTransactionRow,
 } from "../../src/db/schema.js";
 import { recordStatusChanges } from "../../src/events/outbox.js";
-import type { ApplicationStatus } from "../../src/features/applications/application-status.js";
+import { type ApplicationStatus } from "../../src/domain/statuses.js";
 import { buildSchedule } from "../../src/features/loans/schedule.js";
 import { allocate } from "../../src/features/payments/allocation.js";
-import type { LoanStatus } from "../../src/features/payments/delinquency.js";
+import { type LoanStatus } from "../../src/domain/statuses.js";
 import { uniqueDigits } from "./unique.js";
 import { world } from "./world.js";
 

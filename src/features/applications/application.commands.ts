@@ -38,32 +38,29 @@ import { actorOf } from "../../auth/viewer.js";
 import type { Tx } from "../../db/client.js";
 import type { ApplicationRow, LoanRow } from "../../db/schema.js";
 import { uniqueViolation } from "../../db/pg-errors.js";
-import { recordStatusChanges, transact, type StatusChangeInput } from "../../events/outbox.js";
+import { nextApplicationStatus, nextLoanStatus, type ApplicationEvent } from "../../domain/lifecycle.js";
+import { statusChange, type ChangeNote } from "../../domain/status-changes.js";
+import {
+  LOAN_STATUSES,
+  OPEN_APPLICATION_STATUSES,
+  isOpenLoanStatus,
+  type ApplicationStatus,
+  type LoanStatus,
+} from "../../domain/statuses.js";
+import { recordStatusChanges, transact } from "../../events/outbox.js";
 import type { Context } from "../../graphql/context.js";
 import { badInput, conflict, invalidState, notFound } from "../../shared/errors.js";
 import { ageOn, jakartaDate } from "../../shared/dates.js";
 import { isUuid } from "../../shared/ids.js";
-import { LOAN_STATUSES, isOpenLoanStatus, nextLoanStatus, type LoanStatus } from "../loans/loan-status.js";
-import { insertLoan, lockLoanOfApplication, setLoanStatus } from "../loans/loans.repo.js";
+import { optionalText, requiredText } from "../../shared/text.js";
+import { openLoan, setLoanStatusTo } from "../loans/loan.writes.js";
+import { lockLoanOfApplication } from "../loans/loans.repo.js";
 import { buildSchedule } from "../loans/schedule.js";
 import { checkProductTerms, requireProduct } from "../products/product.service.js";
 import { productsByIds } from "../products/products.repo.js";
-import {
-  InvalidTransitionError,
-  OPEN_APPLICATION_STATUSES,
-  nextApplicationStatus,
-  type ApplicationEvent,
-  type ApplicationStatus,
-} from "./application-status.js";
 import type { ApproveApplicationInput, RejectApplicationInput, SubmitApplicationInput } from "./application.type.js";
-import {
-  insertApplication,
-  lockApplication,
-  lockCustomer,
-  openApplicationOrLoan,
-  updateApplication,
-} from "./applications.repo.js";
-import { optionalText, requiredText } from "../../shared/text.js";
+import { setApplicationStatus } from "./application.writes.js";
+import { insertApplication, lockApplication, lockCustomer, openApplicationOrLoan } from "./applications.repo.js";
 import { OfferLimitError, offerLimits, score, type CreditScore, type Grade, type ProductCode } from "./scoring.js";
 
 export const MAX_PURPOSE_LENGTH = 500;
@@ -71,37 +68,6 @@ export const MAX_PURPOSE_LENGTH = 500;
 export const OFFER_VALIDITY_MS = 72 * 60 * 60 * 1000;
 /** Loan statuses that do not block a new application (PAID_OFF, CANCELLED, WRITTEN_OFF). */
 const CLOSED_LOAN_STATUSES: readonly LoanStatus[] = LOAN_STATUSES.filter((s) => !isOpenLoanStatus(s));
-
-/** The next status, or INVALID_STATE naming the current one. */
-function nextStatus(current: ApplicationStatus, event: ApplicationEvent): ApplicationStatus {
-  try {
-    return nextApplicationStatus(current, event);
-  } catch (err) {
-    if (err instanceof InvalidTransitionError) throw invalidState(err.message, err.currentStatus);
-    throw err;
-  }
-}
-
-function applicationChange(
-  app: ApplicationRow,
-  from: ApplicationStatus | null,
-  to: ApplicationStatus,
-  actor: string,
-  at: Date,
-  reason: string | null = null,
-): StatusChangeInput {
-  return {
-    entityType: "APPLICATION",
-    entityId: app.id,
-    customerId: app.customerId,
-    partnerId: app.partnerId,
-    from,
-    to,
-    reason,
-    actor,
-    at,
-  };
-}
 
 /** The application locked for update, visible to the caller, or NOT_FOUND. */
 async function lockVisibleApplication(ctx: Context, tx: Tx, id: string): Promise<ApplicationRow> {
@@ -122,21 +88,14 @@ function primeLoan(ctx: Context, loan: LoanRow): void {
   ctx.loaders.statusHistory.clear(loan.id);
 }
 
-/** A move of an application with no side effect beyond its status: lock, check, update, record. */
-async function move(
-  ctx: Context,
-  id: string,
-  event: ApplicationEvent,
-  reason: string | null,
-): Promise<ApplicationRow> {
-  const now = ctx.clock.now();
+/** An application event with no effect beyond the status (reject, decline): lock, move, write, record. */
+async function applyStatusOnlyEvent(ctx: Context, id: string, event: ApplicationEvent, reason: string | null): Promise<ApplicationRow> {
+  const note: ChangeNote = { reason, actor: actorOf(ctx.viewer), at: ctx.clock.now() };
   const row = await transact(ctx.app, async (tx) => {
     const app = await lockVisibleApplication(ctx, tx, id);
-    const from = app.status as ApplicationStatus;
-    const to = nextStatus(from, event);
-    const updated = await updateApplication(tx, app.id, { status: to, updatedAt: now });
-    await recordStatusChanges(tx, [applicationChange(app, from, to, actorOf(ctx.viewer), now, reason)]);
-    return updated;
+    const moved = await setApplicationStatus(tx, app, nextApplicationStatus(app.status as ApplicationStatus, event), note);
+    await recordStatusChanges(tx, [moved.change!]);
+    return moved.application;
   });
   primeApplication(ctx, row);
   return row;
@@ -208,12 +167,12 @@ export async function submitApplication(ctx: Context, input: SubmitApplicationIn
       createdAt: now,
       updatedAt: now,
     });
-    const changes = [applicationChange(app, null, submitted, actor, now)];
+    const changes = [statusChange("APPLICATION", app, null, submitted, { actor, at: now })];
     if (s.denied) {
-      const denied = nextStatus(submitted, "DENY");
-      const reason = `Credit scoring: ${s.reasons.join("; ")}`;
-      app = await updateApplication(tx, app.id, { status: denied, updatedAt: now });
-      changes.push(applicationChange(app, submitted, denied, "system", now, reason));
+      const denied = nextApplicationStatus(submitted, "DENY");
+      const moved = await setApplicationStatus(tx, app, denied, { reason: `Credit scoring: ${s.reasons.join("; ")}`, actor: "system", at: now });
+      app = moved.application;
+      changes.push(moved.change!);
     }
     await recordStatusChanges(tx, changes);
     return app;
@@ -244,8 +203,7 @@ export async function approveApplication(ctx: Context, input: ApproveApplication
 
   const row = await transact(ctx.app, async (tx) => {
     const app = await lockVisibleApplication(ctx, tx, input.applicationId);
-    const from = app.status as ApplicationStatus;
-    const to = nextStatus(from, "APPROVE");
+    const to = nextApplicationStatus(app.status as ApplicationStatus, "APPROVE");
     const [product] = await productsByIds(tx, [app.productId]);
     if (!product) throw notFound("Product");
 
@@ -264,8 +222,7 @@ export async function approveApplication(ctx: Context, input: ApproveApplication
       loanDate,
     });
 
-    const updated = await updateApplication(tx, app.id, {
-      status: to,
+    const moved = await setApplicationStatus(tx, app, to, { reason: note, actor: actorOf(ctx.viewer), at: now }, {
       offerAmount: terms.amount,
       offerTenorMonths: terms.tenorMonths,
       offerInterestBps: terms.rateBps,
@@ -274,10 +231,9 @@ export async function approveApplication(ctx: Context, input: ApproveApplication
       offerInstallmentAmount: schedule.regularInstallment,
       offerFirstDueDate: schedule.firstDueDate,
       offerExpiresAt: new Date(now.getTime() + OFFER_VALIDITY_MS),
-      updatedAt: now,
     });
-    await recordStatusChanges(tx, [applicationChange(app, from, to, actorOf(ctx.viewer), now, note)]);
-    return updated;
+    await recordStatusChanges(tx, [moved.change!]);
+    return moved.application;
   });
   primeApplication(ctx, row);
   return row;
@@ -285,7 +241,7 @@ export async function approveApplication(ctx: Context, input: ApproveApplication
 
 export async function rejectApplication(ctx: Context, input: RejectApplicationInput): Promise<ApplicationRow> {
   const reason = requiredText(input.reason, "reason");
-  return move(ctx, input.applicationId, "REJECT", reason);
+  return applyStatusOnlyEvent(ctx, input.applicationId, "REJECT", reason);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,33 +255,19 @@ export async function cancelApplication(ctx: Context, id: string, reason: string
   const result = await transact(ctx.app, async (tx) => {
     const app = await lockVisibleApplication(ctx, tx, id);
     const from = app.status as ApplicationStatus;
-    const to = nextStatus(from, "CANCEL");
-    const changes = [applicationChange(app, from, to, actor, now, why)];
+    const to = nextApplicationStatus(from, "CANCEL");
+    const note: ChangeNote = { reason: why, actor, at: now };
+    const changes = [statusChange("APPLICATION", app, from, to, note)];
 
     let loan = await lockLoanOfApplication(tx, app.id);
     if (loan) {
       const loanFrom = loan.status as LoanStatus;
-      let loanTo: LoanStatus;
-      try {
-        loanTo = nextLoanStatus(loanFrom, "CANCEL");
-      } catch (err) {
-        if (err instanceof InvalidTransitionError) throw invalidState(`cannot cancel an application whose loan is ${loanFrom}`, from);
-        throw err;
-      }
-      loan = await setLoanStatus(tx, loan.id, loanTo, now);
-      changes.push({
-        entityType: "LOAN",
-        entityId: loan.id,
-        customerId: loan.customerId,
-        partnerId: loan.partnerId,
-        from: loanFrom,
-        to: loanTo,
-        reason: why ?? "application cancelled",
-        actor,
-        at: now,
-      });
+      const loanTo = nextLoanStatus(loanFrom, "CANCEL", { message: `cannot cancel an application whose loan is ${loanFrom}`, currentStatus: from });
+      const moved = await setLoanStatusTo(tx, loan, loanTo, { ...note, reason: why ?? "application cancelled" });
+      loan = moved.loan;
+      changes.push(moved.change);
     }
-    const updated = await updateApplication(tx, app.id, { status: to, updatedAt: now });
+    const updated = (await setApplicationStatus(tx, app, to, note)).application;
     await recordStatusChanges(tx, changes);
     return { app: updated, loan };
   });
@@ -343,41 +285,30 @@ export async function acceptOffer(ctx: Context, id: string): Promise<LoanRow> {
     result = await transact(ctx.app, async (tx) => {
       const app = await lockVisibleApplication(ctx, tx, id);
       const from = app.status as ApplicationStatus;
-      const to = nextStatus(from, "ACCEPT");
+      const to = nextApplicationStatus(from, "ACCEPT");
       if (app.offerExpiresAt == null || app.offerAmount == null) throw invalidState("the application has no offer", from);
       if (now.getTime() >= app.offerExpiresAt.getTime()) {
         throw invalidState(`the offer expired at ${app.offerExpiresAt.toISOString()}`, from);
       }
-      const updated = await updateApplication(tx, app.id, { status: to, updatedAt: now });
-      const loanStatus: LoanStatus = "INACTIVE";
-      const loan = await insertLoan(tx, {
-        applicationId: app.id,
-        customerId: app.customerId,
-        partnerId: app.partnerId,
-        productId: app.productId,
-        principal: app.offerAmount,
-        originationFee: app.offerOriginationFee!,
-        disbursedAmount: app.offerDisbursedAmount!,
-        monthlyInterestBps: app.offerInterestBps!,
-        tenorMonths: app.offerTenorMonths!,
-        status: loanStatus,
-        createdAt: now,
-        updatedAt: now,
-      });
-      await recordStatusChanges(tx, [
-        applicationChange(app, from, to, actor, now),
+      const note: ChangeNote = { actor, at: now };
+      const moved = await setApplicationStatus(tx, app, to, note);
+      const updated = moved.application;
+      const { loan, change } = await openLoan(
+        tx,
         {
-          entityType: "LOAN",
-          entityId: loan.id,
-          customerId: loan.customerId,
-          partnerId: loan.partnerId,
-          from: null,
-          to: loanStatus,
-          reason: null,
-          actor,
-          at: now,
+          applicationId: app.id,
+          customerId: app.customerId,
+          partnerId: app.partnerId,
+          productId: app.productId,
+          principal: app.offerAmount,
+          originationFee: app.offerOriginationFee!,
+          disbursedAmount: app.offerDisbursedAmount!,
+          monthlyInterestBps: app.offerInterestBps!,
+          tenorMonths: app.offerTenorMonths!,
         },
-      ]);
+        note,
+      );
+      await recordStatusChanges(tx, [moved.change!, change]);
       return { app: updated, loan };
     });
   } catch (err) {
@@ -391,5 +322,5 @@ export async function acceptOffer(ctx: Context, id: string): Promise<LoanRow> {
 }
 
 export async function declineOffer(ctx: Context, id: string): Promise<ApplicationRow> {
-  return move(ctx, id, "DECLINE", null);
+  return applyStatusOnlyEvent(ctx, id, "DECLINE", null);
 }

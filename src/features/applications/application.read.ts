@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { applicationScope } from "../../auth/policy.js";
 import { customers, loanApplications, loans, partners } from "../../db/schema.js";
 import { column, status, statusCode, type ReadModel } from "../../graphql/read-model.js";
-import { APPLICATION_STATUS_CODES } from "./application-status.js";
+import { APPLICATION_STATUS_CODES } from "../../domain/statuses.js";
 
 export const applicationRead = {
   typeName: "Application",

@@ -151,3 +151,30 @@ export async function updateApplication(
   const [row] = await tx.update(loanApplications).set(set).where(eq(loanApplications.id, id)).returning();
   return row!;
 }
+
+export interface ExpiringOffer {
+  id: string;
+  status: string;
+  customerId: string;
+  partnerId: string | null;
+}
+
+/** OFFER_MADE applications whose offer expires before `before`, locked `for update` in id order. */
+export async function lockExpiringOffers(tx: DbOrTx, before: Date): Promise<ExpiringOffer[]> {
+  return tx
+    .select({
+      id: loanApplications.id,
+      status: loanApplications.status,
+      customerId: loanApplications.customerId,
+      partnerId: loanApplications.partnerId,
+    })
+    .from(loanApplications)
+    .where(and(eq(loanApplications.status, "OFFER_MADE"), sql`${loanApplications.offerExpiresAt} < ${before.toISOString()}::timestamptz`))
+    .orderBy(loanApplications.id)
+    .for("update");
+}
+
+export async function setApplicationsStatus(tx: DbOrTx, ids: readonly string[], status: string, now: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.update(loanApplications).set({ status, updatedAt: now }).where(anyId(loanApplications.id, ids));
+}

@@ -6,7 +6,7 @@
  * - Loans are processed in batches of `batchSize` (default 500) in id order; each batch is ONE
  *   transaction: lock the batch's loans `for update` (plain, never `skip locked`: a loan being
  *   paid is waited for), load all their installments in one query, evaluate in JS with the pure
- *   rules (`unpaidPaymentStatus`, `planLateFees`, `loanStatusForDpd`), write back with one batched
+ *   rules (`evaluateInstallments`, `planLateFees`), write back with one batched
  *   statement per table, and record the loan status changes (history + events) in the same
  *   transaction. A failure rolls back only its batch; running again finishes the job, because…
  * - …it is idempotent for a given `asOf`: an installment's status and dpd are a function of
@@ -29,25 +29,24 @@
  *   counts and time).
  */
 import type { Tx } from "../../db/client.js";
-import { recordStatusChanges, transact, type StatusChangeInput } from "../../events/outbox.js";
+import { evaluateInstallments } from "../../domain/installments.js";
+import { statusChange, type StatusChangeInput } from "../../domain/status-changes.js";
+import type { LoanStatus } from "../../domain/statuses.js";
+import { recordStatusChanges, transact } from "../../events/outbox.js";
 import type { AppServices } from "../../graphql/context.js";
 import { addDays, parseDate, startOfJakartaDay, toEpochDay } from "../../shared/dates.js";
 import { sumBig } from "../../shared/money.js";
-import { nextApplicationStatus, type ApplicationStatus } from "../applications/application-status.js";
-import { loanStatusForDpd, planLateFees, unpaidPaymentStatus, type LoanStatus } from "../payments/delinquency.js";
+import { expireOffers as expireOffersOf } from "../applications/application.writes.js";
+import { planLateFees } from "../payments/delinquency.js";
+import { saveInstallments } from "../payments/installment.writes.js";
+import { installmentsOfLoans, type InstallmentRow, type InstallmentWrite } from "../payments/installments.repo.js";
 import {
   activeLoanIds,
-  applyInstallmentEvaluations,
   applyLoanEvaluations,
-  installmentsOfLoans,
   lockActiveLoans,
-  lockExpiringOffers,
-  setApplicationsStatus,
   upsertDailyUpdateRun,
   type DailyLoanRow,
   type DailyUpdateCounts,
-  type InstallmentEvaluation,
-  type InstallmentForUpdate,
   type LoanEvaluation,
 } from "./loans.repo.js";
 
@@ -71,12 +70,12 @@ export interface DailyUpdateOptions {
 /** What one loan needs for its evaluation (installments in installment order). */
 export interface LoanForEvaluation {
   loan: Pick<DailyLoanRow, "id" | "status" | "daysPastDue" | "principal" | "lateFeeBps" | "minLateFee">;
-  installments: readonly Omit<InstallmentForUpdate, "loanId">[];
+  installments: readonly InstallmentRow[];
 }
 
 export interface LoanDayEvaluation {
   /** Installment rows whose status, dpd, late fee or thresholds changed (new values). */
-  installments: InstallmentEvaluation[];
+  installments: InstallmentWrite[];
   /** The loan's new status and dpd, when either changed. */
   loan: LoanEvaluation | null;
   /** The loan's status move, when it changed. */
@@ -96,34 +95,33 @@ export function dayNumberCache(): (date: string) => number {
 }
 
 /**
- * Pure: one loan as of `asOf`. Unpaid = something still outstanding. Each unpaid installment gets
- * `status = unpaidPaymentStatus(dpd)`, `daysPastDue = max(dpd, 0)` (dpd = asOf − dueDate) and
- * the fees `planLateFees` plans (thresholds reached and not yet charged, capped so late fees +
- * interest ≤ principal); the loan's status follows its worst unpaid installment
- * (`loanStatusForDpd`, PAID_OFF when none is unpaid) and its dpd is that installment's, ≥ 0.
+ * Pure: one loan as of `asOf`. Its installments are evaluated by `evaluateInstallments` (an unpaid
+ * one gets `unpaidPaymentStatus(dpd)` and `daysPastDue = max(dpd, 0)`, dpd = asOf − dueDate; a
+ * paid one is never touched; the loan follows its worst unpaid installment, PAID_OFF when none is
+ * unpaid) and charged the fees `planLateFees` plans (thresholds reached and not yet charged,
+ * capped so late fees + interest ≤ principal).
  */
 export function evaluateLoanAsOf(input: LoanForEvaluation, asOf: string, dayOf: (date: string) => number = toEpochDay): LoanDayEvaluation {
   const { loan, installments } = input;
-  const asOfDay = dayOf(asOf);
-  const rows = installments.map((p) => ({
-    p,
-    dpd: asOfDay - dayOf(p.dueDate),
-    unpaid: p.principalDue + p.interestDue + p.lateFeeDue - p.paidAmount > 0n,
-  }));
+  const evaluated = evaluateInstallments(
+    installments.map((i) => ({ dueDate: i.dueDate, outstanding: i.principalDue + i.interestDue + i.lateFeeDue - i.paidAmount })),
+    asOf,
+    dayOf,
+  );
   const plan = planLateFees({
-    asOfDpdByInstallment: rows.map(({ p, dpd, unpaid }) => ({
-      paymentId: p.id,
-      dpd,
-      unpaid,
-      principalDue: p.principalDue,
-      interestDue: p.interestDue,
-      thresholdsApplied: p.lateFeeThresholdsApplied,
+    asOfDpdByInstallment: installments.map((i, k) => ({
+      paymentId: i.id,
+      dpd: evaluated.installments[k]!.dpd,
+      unpaid: evaluated.installments[k]!.unpaid,
+      principalDue: i.principalDue,
+      interestDue: i.interestDue,
+      thresholdsApplied: i.lateFeeThresholdsApplied,
     })),
     lateFeeBps: loan.lateFeeBps,
     minLateFee: loan.minLateFee,
     loanPrincipal: loan.principal,
-    loanTotalInterest: sumBig(installments.map((p) => p.interestDue)),
-    loanTotalLateFees: sumBig(installments.map((p) => p.lateFeeDue)),
+    loanTotalInterest: sumBig(installments.map((i) => i.interestDue)),
+    loanTotalLateFees: sumBig(installments.map((i) => i.lateFeeDue)),
   });
   const fees = new Map<string, { amount: bigint; thresholds: number }>();
   let feesCharged = 0;
@@ -135,33 +133,31 @@ export function evaluateLoanAsOf(input: LoanForEvaluation, asOf: string, dayOf: 
     if (f.fee > 0n) feesCharged++;
   }
 
-  const changed: InstallmentEvaluation[] = [];
-  let worst: number | null = null;
-  for (const { p, dpd, unpaid } of rows) {
-    if (!unpaid) continue; // paid: never touched
-    if (worst === null || dpd > worst) worst = dpd;
-    const fee = fees.get(p.id);
-    const next: InstallmentEvaluation = {
-      id: p.id,
-      status: unpaidPaymentStatus(dpd),
-      daysPastDue: Math.max(dpd, 0),
-      lateFeeDue: p.lateFeeDue + (fee?.amount ?? 0n),
-      lateFeeThresholdsApplied: p.lateFeeThresholdsApplied + (fee?.thresholds ?? 0),
+  const changed: InstallmentWrite[] = [];
+  installments.forEach((i, k) => {
+    const e = evaluated.installments[k]!;
+    if (!e.unpaid) return; // paid: never touched
+    const fee = fees.get(i.id);
+    const next: InstallmentWrite = {
+      ...i,
+      status: e.status,
+      daysPastDue: e.daysPastDue,
+      lateFeeDue: i.lateFeeDue + (fee?.amount ?? 0n),
+      lateFeeThresholdsApplied: i.lateFeeThresholdsApplied + (fee?.thresholds ?? 0),
     };
     if (
-      next.status !== p.status ||
-      next.daysPastDue !== p.daysPastDue ||
-      next.lateFeeDue !== p.lateFeeDue ||
-      next.lateFeeThresholdsApplied !== p.lateFeeThresholdsApplied
+      next.status !== i.status ||
+      next.daysPastDue !== i.daysPastDue ||
+      next.lateFeeDue !== i.lateFeeDue ||
+      next.lateFeeThresholdsApplied !== i.lateFeeThresholdsApplied
     ) {
       changed.push(next);
     }
-  }
+  });
 
   // A loan without installments cannot be evaluated (it would look paid off): leave it alone.
   if (installments.length === 0) return { installments: changed, loan: null, statusChange: null, feesCharged };
-  const status = loanStatusForDpd(worst);
-  const daysPastDue = Math.max(worst ?? 0, 0);
+  const { status, daysPastDue } = evaluated.loan;
   const from = loan.status as LoanStatus;
   const loanChanged = status !== from || daysPastDue !== loan.daysPastDue;
   return {
@@ -191,14 +187,14 @@ async function updateLoanBatch(tx: Tx, ids: readonly string[], asOf: string, now
     tx,
     locked.map((l) => l.id),
   );
-  const byLoan = new Map<string, InstallmentForUpdate[]>();
+  const byLoan = new Map<string, InstallmentRow[]>();
   for (const r of rows) {
     let list = byLoan.get(r.loanId);
     if (!list) byLoan.set(r.loanId, (list = []));
     list.push(r);
   }
 
-  const installmentUpdates: InstallmentEvaluation[] = [];
+  const installmentUpdates: InstallmentWrite[] = [];
   const loanUpdates: LoanEvaluation[] = [];
   const changes: StatusChangeInput[] = [];
   let lateFeesApplied = 0;
@@ -210,20 +206,10 @@ async function updateLoanBatch(tx: Tx, ids: readonly string[], asOf: string, now
     lateFeesApplied += e.feesCharged;
     if (e.loan) loanUpdates.push(e.loan);
     if (e.statusChange) {
-      changes.push({
-        entityType: "LOAN",
-        entityId: loan.id,
-        customerId: loan.customerId,
-        partnerId: loan.partnerId,
-        from: e.statusChange.from,
-        to: e.statusChange.to,
-        reason,
-        actor: DAILY_UPDATE_ACTOR,
-        at: now,
-      });
+      changes.push(statusChange("LOAN", loan, e.statusChange.from, e.statusChange.to, { reason, actor: DAILY_UPDATE_ACTOR, at: now }));
     }
   }
-  await applyInstallmentEvaluations(tx, installmentUpdates, now);
+  await saveInstallments(tx, installmentUpdates, now);
   await applyLoanEvaluations(tx, loanUpdates, now);
   await recordStatusChanges(tx, changes);
   return { paymentsUpdated: installmentUpdates.length, loansUpdated: loanUpdates.length, lateFeesApplied };
@@ -231,30 +217,13 @@ async function updateLoanBatch(tx: Tx, ids: readonly string[], asOf: string, now
 
 /** OFFER_MADE → OFFER_EXPIRED for offers expiring on or before `asOf` (Jakarta), in the caller's transaction. */
 async function expireOffers(tx: Tx, asOf: string, now: Date): Promise<number> {
-  const offers = await lockExpiringOffers(tx, offerExpiryCutoff(asOf));
-  if (offers.length === 0) return 0;
-  const changes: StatusChangeInput[] = offers.map((o) => {
-    const from = o.status as ApplicationStatus;
-    return {
-      entityType: "APPLICATION",
-      entityId: o.id,
-      customerId: o.customerId,
-      partnerId: o.partnerId,
-      from,
-      to: nextApplicationStatus(from, "EXPIRE"),
-      reason: `offer expired (daily update ${asOf})`,
-      actor: DAILY_UPDATE_ACTOR,
-      at: now,
-    };
+  const changes = await expireOffersOf(tx, offerExpiryCutoff(asOf), {
+    reason: `offer expired (daily update ${asOf})`,
+    actor: DAILY_UPDATE_ACTOR,
+    at: now,
   });
-  await setApplicationsStatus(
-    tx,
-    offers.map((o) => o.id),
-    "OFFER_EXPIRED",
-    now,
-  );
   await recordStatusChanges(tx, changes);
-  return offers.length;
+  return changes.length;
 }
 
 /** Runs the daily update as of `asOf` (see the module comment) and records the run. */

@@ -8,54 +8,35 @@
 import { actorOf } from "../../auth/viewer.js";
 import type { Tx } from "../../db/client.js";
 import type { ApplicationRow, LoanRow } from "../../db/schema.js";
-import { recordStatusChanges, transact, type StatusChangeInput } from "../../events/outbox.js";
-import { requiredText } from "../../shared/text.js";
+import { nextApplicationStatus, nextLoanStatus, type ApplicationEvent, type LoanEvent } from "../../domain/lifecycle.js";
+import { statusChange, type StatusChangeInput } from "../../domain/status-changes.js";
+import type { ApplicationStatus, LoanStatus } from "../../domain/statuses.js";
+import { recordStatusChanges, transact } from "../../events/outbox.js";
 import type { Context } from "../../graphql/context.js";
+import { addDays, jakartaDate } from "../../shared/dates.js";
 import { badInput, invalidState, notFound } from "../../shared/errors.js";
-import { addDays, daysBetween, jakartaDate } from "../../shared/dates.js";
 import { isUuid } from "../../shared/ids.js";
-import {
-  InvalidTransitionError,
-  nextApplicationStatus,
-  type ApplicationEvent,
-  type ApplicationStatus,
-} from "../applications/application-status.js";
-import { lockApplication, updateApplication } from "../applications/applications.repo.js";
-import { unpaidPaymentStatus } from "../payments/delinquency.js";
+import { requiredText } from "../../shared/text.js";
+import { setApplicationStatus } from "../applications/application.writes.js";
+import { lockApplication } from "../applications/applications.repo.js";
+import { scheduleInstallments } from "../payments/installment.writes.js";
+import { installmentCount } from "../payments/installments.repo.js";
 import { runDailyUpdate as runDailyUpdateService, type DailyUpdateCounts } from "./daily-update.js";
-import { nextLoanStatus, type LoanEvent, type LoanStatus } from "./loan-status.js";
 import type { DisburseLoanInput, FailDisbursementInput } from "./loan.type.js";
-import {
-  applicationIdOfLoan,
-  installmentCount,
-  insertInstallments,
-  lockVisibleLoan,
-  markLoanDisbursed,
-  productTermsOf,
-  setLoanStatus,
-} from "./loans.repo.js";
+import { setLoanStatusTo } from "./loan.writes.js";
+import { applicationIdOfLoan, lockVisibleLoan, markLoanDisbursed, productTermsOf } from "./loans.repo.js";
 import { buildSchedule } from "./schedule.js";
 
+/** The loan's move for `event`, or INVALID_STATE worded for the loan commands. */
 function loanMove(loan: LoanRow, event: LoanEvent): LoanStatus {
-  try {
-    return nextLoanStatus(loan.status as LoanStatus, event);
-  } catch (err) {
-    if (err instanceof InvalidTransitionError) {
-      throw invalidState(`Cannot ${describe(event)} a loan in status ${loan.status}`, loan.status);
-    }
-    throw err;
-  }
+  return nextLoanStatus(loan.status as LoanStatus, event, { message: `Cannot ${describe(event)} a loan in status ${loan.status}` });
 }
 
+/** The move of the loan's application for `event`, or INVALID_STATE naming the application's status. */
 function applicationMove(app: ApplicationRow, event: ApplicationEvent): ApplicationStatus {
-  try {
-    return nextApplicationStatus(app.status as ApplicationStatus, event);
-  } catch (err) {
-    if (err instanceof InvalidTransitionError) {
-      throw invalidState(`Cannot ${describe(event)}: the loan's application is ${app.status}`, app.status);
-    }
-    throw err;
-  }
+  return nextApplicationStatus(app.status as ApplicationStatus, event, {
+    message: `Cannot ${describe(event)}: the loan's application is ${app.status}`,
+  });
 }
 
 function describe(event: LoanEvent | ApplicationEvent): string {
@@ -84,21 +65,6 @@ async function lockLoanAndApplication(ctx: Context, tx: Tx, loanId: string): Pro
   return { loan, app };
 }
 
-function loanChange(loan: LoanRow, from: LoanStatus, to: LoanStatus, reason: string, actor: string, at: Date): StatusChangeInput {
-  return { entityType: "LOAN", entityId: loan.id, customerId: loan.customerId, partnerId: loan.partnerId, from, to, reason, actor, at };
-}
-
-function applicationChange(
-  app: ApplicationRow,
-  from: ApplicationStatus,
-  to: ApplicationStatus,
-  reason: string,
-  actor: string,
-  at: Date,
-): StatusChangeInput {
-  return { entityType: "APPLICATION", entityId: app.id, customerId: app.customerId, partnerId: app.partnerId, from, to, reason, actor, at };
-}
-
 /**
  * INACTIVE or DISBURSAL_FAILED → CURRENT, application → FUND_DISBURSAL_SUCCESSFUL. The schedule is
  * built for loanDate = the Jakarta date of `disbursedAt` (default: now; back-dated allowed,
@@ -117,9 +83,7 @@ export async function disburseLoan(ctx: Context, input: DisburseLoanInput): Prom
 
   return transact(ctx.app, async (tx) => {
     const { loan, app } = await lockLoanAndApplication(ctx, tx, input.loanId);
-    const from = loan.status as LoanStatus;
     const to = loanMove(loan, "DISBURSE");
-    const appFrom = app.status as ApplicationStatus;
     const appTo = applicationMove(app, "DISBURSE");
 
     // A failed disbursement never created installments, so a retry cannot duplicate them.
@@ -136,32 +100,16 @@ export async function disburseLoan(ctx: Context, input: DisburseLoanInput): Prom
       loanDate,
     });
 
-    await insertInstallments(
-      tx,
-      schedule.installments.map((i) => ({
-        loanId: loan.id,
-        installmentNumber: i.installmentNumber,
-        dueDate: i.dueDate,
-        principalDue: i.principal,
-        interestDue: i.interest,
-        status: unpaidPaymentStatus(daysBetween(i.dueDate, loanDate)),
-        daysPastDue: 0,
-        createdAt: now,
-        updatedAt: now,
-      })),
-    );
+    await scheduleInstallments(tx, loan.id, schedule.installments, loanDate, now);
     const updated = await markLoanDisbursed(
       tx,
       loan.id,
       { status: to, disbursedAt, originationFee: schedule.originationFee, disbursedAmount: schedule.disbursedAmount },
       now,
     );
-    await updateApplication(tx, app.id, { status: appTo, updatedAt: now });
-    const reason = `disbursed ${schedule.disbursedAmount} on ${loanDate}`;
-    await recordStatusChanges(tx, [
-      loanChange(loan, from, to, reason, actor, now),
-      ...(appTo !== appFrom ? [applicationChange(app, appFrom, appTo, reason, actor, now)] : []),
-    ]);
+    const note = { reason: `disbursed ${schedule.disbursedAmount} on ${loanDate}`, actor, at: now };
+    const application = await setApplicationStatus(tx, app, appTo, note);
+    await recordStatusChanges(tx, [statusChange("LOAN", loan, loan.status as LoanStatus, to, note), ...(application.change ? [application.change] : [])]);
     return updated;
   });
 }
@@ -178,21 +126,19 @@ export async function failDisbursement(ctx: Context, input: FailDisbursementInpu
 
   return transact(ctx.app, async (tx) => {
     const { loan, app } = await lockLoanAndApplication(ctx, tx, input.loanId);
-    const from = loan.status as LoanStatus;
     const to = loanMove(loan, "FAIL_DISBURSEMENT");
-    const appFrom = app.status as ApplicationStatus;
     const appTo = applicationMove(app, "FAIL_DISBURSEMENT");
 
+    const note = { reason, actor, at: now };
     const changes: StatusChangeInput[] = [];
     let updated = loan;
-    if (to !== from) {
-      updated = await setLoanStatus(tx, loan.id, to, now);
-      changes.push(loanChange(loan, from, to, reason, actor, now));
+    if (to !== loan.status) {
+      const moved = await setLoanStatusTo(tx, loan, to, note);
+      updated = moved.loan;
+      changes.push(moved.change);
     }
-    if (appTo !== appFrom) {
-      await updateApplication(tx, app.id, { status: appTo, updatedAt: now });
-      changes.push(applicationChange(app, appFrom, appTo, reason, actor, now));
-    }
+    const application = await setApplicationStatus(tx, app, appTo, note);
+    if (application.change) changes.push(application.change);
     await recordStatusChanges(tx, changes);
     return updated;
   });
@@ -208,11 +154,9 @@ export async function writeOffLoan(ctx: Context, loanId: string, reason: string)
   return transact(ctx.app, async (tx) => {
     const loan = await lockVisibleLoan(tx, ctx.viewer, loanId);
     if (!loan) throw notFound("Loan");
-    const from = loan.status as LoanStatus;
-    const to = loanMove(loan, "WRITE_OFF");
-    const updated = await setLoanStatus(tx, loan.id, to, now);
-    await recordStatusChanges(tx, [loanChange(loan, from, to, why, actor, now)]);
-    return updated;
+    const moved = await setLoanStatusTo(tx, loan, loanMove(loan, "WRITE_OFF"), { reason: why, actor, at: now });
+    await recordStatusChanges(tx, [moved.change]);
+    return moved.loan;
   });
 }
 

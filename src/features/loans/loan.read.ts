@@ -3,7 +3,7 @@ import { sql, type SQL } from "drizzle-orm";
 import { loanScope } from "../../auth/policy.js";
 import { customers, loanApplications, loans, partners, payments } from "../../db/schema.js";
 import { column, derived, derivedMoney, status, statusCode, type ReadModel } from "../../graphql/read-model.js";
-import { LOAN_STATUS_CODES } from "../payments/delinquency.js";
+import { LOAN_STATUS_CODES } from "../../domain/statuses.js";
 
 /** Σ over the loan's installments (0 for a loan without installments). */
 const overInstallments = (what: SQL) =>

@@ -2,8 +2,8 @@ import type { Context } from "../../graphql/context.js";
 import { forbidden, notFound } from "../../shared/errors.js";
 import { isUuid } from "../../shared/ids.js";
 import { pageArgs, toConnection } from "../../shared/connections.js";
-import { isActiveLoanStatus } from "./loan-status.js";
-import type { LoanStatus } from "../payments/delinquency.js";
+import { isActiveLoanStatus } from "../../domain/statuses.js";
+import { type LoanStatus } from "../../domain/statuses.js";
 import { collectedTotal, countLoans, listLoans, portfolioByStatus, type LoanFilterInput, type LoanParent } from "./loans.repo.js";
 import { partnersByIds } from "../partners/partners.repo.js";
 

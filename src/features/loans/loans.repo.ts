@@ -3,13 +3,13 @@ import { loanScope, visible } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
 import type { DbOrTx } from "../../db/client.js";
 import { queryRows } from "../../db/client.js";
-import { anyId, countPerParent, countRows, pagePerParent, pageRows, statusIn } from "../../db/queries.js";
-import { dailyUpdateRuns, loanApplications, loanProducts, loans, payments, type LoanRow, type PaymentRow } from "../../db/schema.js";
+import { anyId, arrayParam, countPerParent, countRows, pagePerParent, pageRows, statusIn } from "../../db/queries.js";
+import { dailyUpdateRuns, loanProducts, loans, type LoanRow } from "../../db/schema.js";
 import type { PageArgs } from "../../shared/connections.js";
 import { isUuid } from "../../shared/ids.js";
 import { readByIds, readColumns, readRows } from "../../graphql/read-model.js";
 import { loanRead } from "./loan.read.js";
-import { ACTIVE_LOAN_STATUSES, LOAN_STATUS_CODES, type LoanStatus } from "./loan-status.js";
+import { ACTIVE_LOAN_STATUSES, LOAN_STATUS_CODES, type LoanStatus } from "../../domain/statuses.js";
 
 export interface LoanFilterInput {
   status?: string[] | null;
@@ -163,16 +163,6 @@ export async function productTermsOf(db: DbOrTx, productId: string): Promise<Pro
   return row;
 }
 
-export async function installmentCount(db: DbOrTx, loanId: string): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(payments).where(eq(payments.loanId, loanId));
-  return row?.n ?? 0;
-}
-
-export async function insertInstallments(tx: DbOrTx, rows: (typeof payments.$inferInsert)[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.insert(payments).values(rows);
-}
-
 /** A disbursed loan: its status, disbursement time and the fee/amount of its schedule. */
 export async function markLoanDisbursed(
   tx: DbOrTx,
@@ -187,7 +177,6 @@ export async function markLoanDisbursed(
     .returning();
   return row!;
 }
-
 
 /** Ids of the loans the daily update evaluates, in id order (no lock: batches lock them). */
 export async function activeLoanIds(db: DbOrTx): Promise<string[]> {
@@ -235,74 +224,15 @@ export async function lockActiveLoans(tx: DbOrTx, ids: readonly string[]): Promi
     .for("update", { of: loans });
 }
 
-/** What the daily update reads of an installment. */
-export type InstallmentForUpdate = Pick<
-  PaymentRow,
-  "id" | "loanId" | "dueDate" | "principalDue" | "interestDue" | "lateFeeDue" | "paidAmount" | "status" | "daysPastDue" | "lateFeeThresholdsApplied"
->;
-
-/**
- * Every installment of the given loans (paid ones too: the late-fee cap needs the loan's total
- * interest and late fees), by loan then installment number, in one statement.
- */
-export async function installmentsOfLoans(db: DbOrTx, loanIds: readonly string[]): Promise<InstallmentForUpdate[]> {
-  if (loanIds.length === 0) return [];
-  return db
-    .select({
-      id: payments.id,
-      loanId: payments.loanId,
-      dueDate: payments.dueDate,
-      principalDue: payments.principalDue,
-      interestDue: payments.interestDue,
-      lateFeeDue: payments.lateFeeDue,
-      paidAmount: payments.paidAmount,
-      status: payments.status,
-      daysPastDue: payments.daysPastDue,
-      lateFeeThresholdsApplied: payments.lateFeeThresholdsApplied,
-    })
-    .from(payments)
-    .where(anyId(payments.loanId, loanIds))
-    .orderBy(payments.loanId, payments.installmentNumber);
-}
-
-export interface InstallmentEvaluation {
-  id: string;
-  status: string;
-  daysPastDue: number;
-  lateFeeDue: bigint;
-  lateFeeThresholdsApplied: number;
-}
-
-/** A Postgres array literal of simple tokens (uuids, A-Z_ codes, integers), passed as ONE parameter. */
-function arrayParam(values: readonly (string | number | bigint)[]): string {
-  const items = values.map(String);
-  if (items.some((v) => !/^[A-Za-z0-9_-]+$/.test(v))) throw new RangeError("arrayParam takes uuids, codes and integers only");
-  return `{${items.join(",")}}`;
-}
-
-/** Writes the evaluated installments in ONE statement (`update … from unnest(…)`). */
-export async function applyInstallmentEvaluations(tx: DbOrTx, rows: readonly InstallmentEvaluation[], now: Date): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.execute(sql`
-    update payments as p
-       set status = v.status,
-           days_past_due = v.dpd,
-           late_fee_due = v.late_fee,
-           late_fee_thresholds_applied = v.thresholds,
-           updated_at = ${now.toISOString()}::timestamptz
-      from unnest(${arrayParam(rows.map((r) => r.id))}::uuid[],
-                  ${arrayParam(rows.map((r) => r.status))}::text[],
-                  ${arrayParam(rows.map((r) => r.daysPastDue))}::int[],
-                  ${arrayParam(rows.map((r) => r.lateFeeDue))}::bigint[],
-                  ${arrayParam(rows.map((r) => r.lateFeeThresholdsApplied))}::int[])
-           as v(id, status, dpd, late_fee, thresholds)
-     where p.id = v.id`);
-}
-
 export interface LoanEvaluation {
   id: string;
   status: string;
   daysPastDue: number;
+}
+
+/** A loan's new status and dpd (as evaluated from its installments; the caller records the change). */
+export async function updateLoanEvaluation(tx: DbOrTx, loanId: string, status: string, daysPastDue: number, now: Date): Promise<void> {
+  await tx.update(loans).set({ status, daysPastDue, updatedAt: now }).where(eq(loans.id, loanId));
 }
 
 /** Writes the evaluated loans in ONE statement. */
@@ -318,33 +248,6 @@ export async function applyLoanEvaluations(tx: DbOrTx, rows: readonly LoanEvalua
                   ${arrayParam(rows.map((r) => r.daysPastDue))}::int[])
            as v(id, status, dpd)
      where l.id = v.id`);
-}
-
-export interface ExpiringOffer {
-  id: string;
-  status: string;
-  customerId: string;
-  partnerId: string | null;
-}
-
-/** OFFER_MADE applications whose offer expires before `before`, locked `for update` in id order. */
-export async function lockExpiringOffers(tx: DbOrTx, before: Date): Promise<ExpiringOffer[]> {
-  return tx
-    .select({
-      id: loanApplications.id,
-      status: loanApplications.status,
-      customerId: loanApplications.customerId,
-      partnerId: loanApplications.partnerId,
-    })
-    .from(loanApplications)
-    .where(and(eq(loanApplications.status, "OFFER_MADE"), sql`${loanApplications.offerExpiresAt} < ${before.toISOString()}::timestamptz`))
-    .orderBy(loanApplications.id)
-    .for("update");
-}
-
-export async function setApplicationsStatus(tx: DbOrTx, ids: readonly string[], status: string, now: Date): Promise<void> {
-  if (ids.length === 0) return;
-  await tx.update(loanApplications).set({ status, updatedAt: now }).where(anyId(loanApplications.id, ids));
 }
 
 export interface DailyUpdateCounts {

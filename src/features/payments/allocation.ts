@@ -12,6 +12,30 @@ export interface InstallmentDue {
   lateFeeOutstanding: bigint;
 }
 
+/** An installment's amounts as stored: due and paid, per component. */
+export interface InstallmentAmounts {
+  id: string;
+  installmentNumber: number;
+  dueDate: string;
+  principalDue: bigint;
+  interestDue: bigint;
+  lateFeeDue: bigint;
+  paidPrincipal: bigint;
+  paidInterest: bigint;
+  paidLateFee: bigint;
+}
+
+/** What is still owed on each installment, per component (the input of `allocate`). */
+export function duesOf(installments: readonly InstallmentAmounts[]): InstallmentDue[] {
+  return installments.map((i) => ({
+    paymentId: i.id,
+    installmentNumber: i.installmentNumber,
+    principalOutstanding: i.principalDue - i.paidPrincipal,
+    interestOutstanding: i.interestDue - i.paidInterest,
+    lateFeeOutstanding: i.lateFeeDue - i.paidLateFee,
+  }));
+}
+
 export interface Allocation {
   paymentId: string;
   installmentNumber: number;

@@ -3,7 +3,8 @@
  * figures are worked out by hand in the comments, not by the code under test.
  */
 import { describe, expect, it } from "vitest";
-import { comesAfter, payoffQuote, postingOrder, replayPostings, type InstallmentAmounts } from "./corrections.js";
+import { type InstallmentAmounts } from "./allocation.js";
+import { comesAfter, payoffQuote, postingOrder, replayPostings } from "./corrections.js";
 
 const inst = (n: number, dueDate: string, over: Partial<InstallmentAmounts> = {}): InstallmentAmounts => ({
   id: `i${n}`,

@@ -3,22 +3,7 @@
  * (the payoff quote, 12.1), the interest a settlement waives (12.2), and re-posting the
  * transactions that follow a reversed one (12.3). No I/O, no clock.
  */
-import { allocate, type Allocation } from "./allocation.js";
-import { paidPaymentStatus } from "./delinquency.js";
-import { jakartaDate } from "../../shared/dates.js";
-
-/** An installment's amounts, as stored. */
-export interface InstallmentAmounts {
-  id: string;
-  installmentNumber: number;
-  dueDate: string;
-  principalDue: bigint;
-  interestDue: bigint;
-  lateFeeDue: bigint;
-  paidPrincipal: bigint;
-  paidInterest: bigint;
-  paidLateFee: bigint;
-}
+import { allocate, duesOf, type Allocation, type InstallmentAmounts } from "./allocation.js";
 
 const outstanding = (i: InstallmentAmounts) =>
   i.principalDue + i.interestDue + i.lateFeeDue - (i.paidPrincipal + i.paidInterest + i.paidLateFee);
@@ -94,32 +79,18 @@ export function replayPostings(base: readonly InstallmentAmounts[], postings: re
     .map((i) => ({ ...i, completedAt: null }));
   const byId = new Map(state.map((i) => [i.id, i]));
   const out: ReplayResult["postings"] = [];
-  for (const p of postings) {
-    const { allocations, walletCredit } = allocate(
-      p.amount,
-      state.map((i) => ({
-        paymentId: i.id,
-        installmentNumber: i.installmentNumber,
-        principalOutstanding: i.principalDue - i.paidPrincipal,
-        interestOutstanding: i.interestDue - i.paidInterest,
-        lateFeeOutstanding: i.lateFeeDue - i.paidLateFee,
-      })),
-    );
+  for (const posting of postings) {
+    const { allocations, walletCredit } = allocate(posting.amount, duesOf(state));
     for (const a of allocations) {
       const i = byId.get(a.paymentId)!;
       i.paidPrincipal += a.principal;
       i.paidInterest += a.interest;
       i.paidLateFee += a.lateFee;
-      if (outstanding(i) === 0n) i.completedAt = p.paidAt;
+      if (outstanding(i) === 0n) i.completedAt = posting.paidAt;
     }
-    out.push({ id: p.id, allocations, walletCredit });
+    out.push({ id: posting.id, allocations, walletCredit });
   }
   return { installments: state, postings: out };
-}
-
-/** The paid status of an installment completed at `completedAt` (RULES §8). */
-export function completedStatus(dueDate: string, completedAt: Date) {
-  return paidPaymentStatus(jakartaDate(completedAt), dueDate);
 }
 
 /** Whether a transaction comes after `t` for a reversal of `t` (RULES 12.3). */

@@ -1,74 +1,9 @@
 /**
- * Delinquency (RULES §6, §7, §8): installment and loan status tables, the status an installment
- * or loan has for its days past due (dpd), and late fees.
+ * Late fees (RULES §7): the fee one installment is charged when its days past due (dpd) reach a
+ * threshold, and the plan of fees a loan is charged as of a date, capped by its principal.
  */
-import { daysBetween } from "../../shared/dates.js";
 import { bpsToBig, maxBig, minBig, roundHalfUpTo100 } from "../../shared/money.js";
-
-// ---------------------------------------------------------------------------------------------
-// Installment (payment) statuses
-
-export const PAYMENT_STATUS_CODES = Object.freeze({
-  NOT_DUE: 310,
-  DUE_IN_3_DAYS: 311,
-  DUE_TODAY: 312,
-  OVERDUE_1DPD: 320,
-  OVERDUE_5DPD: 321,
-  OVERDUE_30DPD: 322,
-  OVERDUE_60DPD: 323,
-  OVERDUE_90DPD: 324,
-  OVERDUE_120DPD: 325,
-  OVERDUE_150DPD: 326,
-  OVERDUE_180DPD: 327,
-  PAID_ON_TIME: 330,
-  PAID_WITHIN_GRACE: 331,
-  PAID_LATE: 332,
-} as const);
-export type PaymentStatus = keyof typeof PAYMENT_STATUS_CODES;
-export const PAYMENT_STATUSES = Object.freeze(Object.keys(PAYMENT_STATUS_CODES) as PaymentStatus[]);
-
-/** Overdue buckets, worst first: the first whose lower bound `dpd` reaches applies. */
-const OVERDUE_BUCKETS: ReadonlyArray<readonly [minDpd: number, payment: PaymentStatus, loan: LoanStatus]> = [
-  [180, "OVERDUE_180DPD", "LATE_180DPD"],
-  [150, "OVERDUE_150DPD", "LATE_150DPD"],
-  [120, "OVERDUE_120DPD", "LATE_120DPD"],
-  [90, "OVERDUE_90DPD", "LATE_90DPD"],
-  [60, "OVERDUE_60DPD", "LATE_60DPD"],
-  [30, "OVERDUE_30DPD", "LATE_30DPD"],
-  [5, "OVERDUE_5DPD", "LATE_5DPD"],
-  [1, "OVERDUE_1DPD", "LATE_1DPD"],
-];
-
-function overdueBucket(dpd: number) {
-  return OVERDUE_BUCKETS.find(([minDpd]) => dpd >= minDpd);
-}
-
-function checkDpd(dpd: number): void {
-  if (!Number.isSafeInteger(dpd)) throw new RangeError(`days past due must be an integer, got ${dpd}`);
-}
-
-/** Status of an unpaid installment `dpd` days past due (negative before the due date). */
-export function unpaidPaymentStatus(dpd: number): PaymentStatus {
-  checkDpd(dpd);
-  if (dpd < -3) return "NOT_DUE";
-  if (dpd < 0) return "DUE_IN_3_DAYS";
-  if (dpd === 0) return "DUE_TODAY";
-  return overdueBucket(dpd)![1];
-}
-
-/** Days after the due date a payment still counts as PAID_WITHIN_GRACE. */
-export const GRACE_PERIOD_DAYS = 4;
-
-/** Status of an installment fully paid on `paidOn` (a Jakarta date). */
-export function paidPaymentStatus(paidOn: string, dueDate: string): PaymentStatus {
-  const daysLate = daysBetween(dueDate, paidOn);
-  if (daysLate <= 0) return "PAID_ON_TIME";
-  if (daysLate <= GRACE_PERIOD_DAYS) return "PAID_WITHIN_GRACE";
-  return "PAID_LATE";
-}
-
-// ---------------------------------------------------------------------------------------------
-// Late fees
+import { checkDpd } from "../../domain/installments.js";
 
 /** A late fee is charged once per installment when its dpd first reaches each of these. */
 export const LATE_FEE_THRESHOLDS: readonly number[] = Object.freeze([5, 30, 60, 90, 120, 150, 180]);
@@ -139,60 +74,4 @@ export function planLateFees(input: LateFeePlanInput): PlannedLateFee[] {
     }
   }
   return plan;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Loan statuses
-
-export const LOAN_STATUS_CODES = Object.freeze({
-  INACTIVE: 210,
-  CANCELLED: 216,
-  DISBURSAL_FAILED: 218,
-  CURRENT: 220,
-  LATE_1DPD: 230,
-  LATE_5DPD: 231,
-  LATE_30DPD: 232,
-  LATE_60DPD: 233,
-  LATE_90DPD: 234,
-  LATE_120DPD: 235,
-  LATE_150DPD: 236,
-  LATE_180DPD: 237,
-  PAID_OFF: 250,
-  WRITTEN_OFF: 260,
-} as const);
-export type LoanStatus = keyof typeof LOAN_STATUS_CODES;
-export const LOAN_STATUSES = Object.freeze(Object.keys(LOAN_STATUS_CODES) as LoanStatus[]);
-
-/**
- * Status of a disbursed loan from its worst unpaid installment's dpd; `null` when nothing is
- * unpaid (PAID_OFF).
- */
-export function loanStatusForDpd(worstUnpaidDpd: number | null): LoanStatus {
-  if (worstUnpaidDpd === null) return "PAID_OFF";
-  checkDpd(worstUnpaidDpd);
-  if (worstUnpaidDpd <= 0) return "CURRENT";
-  return overdueBucket(worstUnpaidDpd)![2];
-}
-
-export interface LoanInstallmentState {
-  dueDate: string;
-  /** Still owed on the installment; 0 means it is paid. */
-  outstanding: bigint;
-}
-
-/**
- * A disbursed loan's status as of `asOf` and its daysPastDue: the largest dpd of its unpaid
- * installments, never negative, 0 when none is unpaid.
- */
-export function evaluateLoan(
-  installments: LoanInstallmentState[],
-  asOf: string,
-): { status: LoanStatus; daysPastDue: number } {
-  let worst: number | null = null;
-  for (const inst of installments) {
-    if (inst.outstanding <= 0n) continue;
-    const dpd = daysBetween(inst.dueDate, asOf);
-    if (worst === null || dpd > worst) worst = dpd;
-  }
-  return { status: loanStatusForDpd(worst), daysPastDue: Math.max(worst ?? 0, 0) };
 }

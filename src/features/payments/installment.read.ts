@@ -7,7 +7,7 @@ import { installmentScope } from "../../auth/policy.js";
 import type { KeyedTable } from "../../db/queries.js";
 import { loans, payments } from "../../db/schema.js";
 import { column, derivedMoney, status, statusCode, type ReadModel } from "../../graphql/read-model.js";
-import { PAYMENT_STATUS_CODES } from "./delinquency.js";
+import { PAYMENT_STATUS_CODES } from "../../domain/statuses.js";
 
 const due = sql`(${payments.principalDue} + ${payments.interestDue} + ${payments.lateFeeDue})`;
 

@@ -9,30 +9,21 @@ import { actorOf } from "../../auth/viewer.js";
 import type { Tx } from "../../db/client.js";
 import { uniqueViolation } from "../../db/pg-errors.js";
 import type { PaymentTransactionRow } from "../../db/schema.js";
+import { evaluateInstallments } from "../../domain/installments.js";
+import { isActiveLoanStatus, type LoanStatus } from "../../domain/statuses.js";
 import { recordStatusChange, transact } from "../../events/outbox.js";
 import type { Context } from "../../graphql/context.js";
 import { badInput, DomainError, idempotencyConflict, invalidState, notFound } from "../../shared/errors.js";
-import { daysBetween, jakartaDate } from "../../shared/dates.js";
+import { jakartaDate } from "../../shared/dates.js";
 import { isUuid } from "../../shared/ids.js";
 import { MAX_MONEY } from "../../shared/money.js";
-import { isActiveLoanStatus } from "../loans/loan-status.js";
-import { allocate } from "./allocation.js";
+import { addToWallet, lockWallet } from "../customers/wallet.writes.js";
+import { saveLoanEvaluation } from "../loans/loan.writes.js";
+import { allocate, duesOf } from "./allocation.js";
 import { payoffQuote } from "./corrections.js";
-import { evaluateLoan, paidPaymentStatus, unpaidPaymentStatus, type LoanStatus } from "./delinquency.js";
+import { lockInstallments, writeInstallments, type InstallmentWrite } from "./installments.repo.js";
 import type { RecordPaymentInput, SettleLoanInput } from "./payment.type.js";
-import {
-  creditWallet,
-  insertAllocations,
-  insertTransaction,
-  lockInstallments,
-  lockLoan,
-  lockWalletBalance,
-  transactionByIdempotencyKey,
-  updateInstallments,
-  updateLoanEvaluation,
-  waiveInterest,
-  type InstallmentUpdate,
-} from "./payments.repo.js";
+import { insertAllocations, insertTransaction, lockLoan, transactionByIdempotencyKey } from "./payments.repo.js";
 
 export type TransactionKind = "PAYMENT" | "SETTLEMENT";
 
@@ -95,7 +86,8 @@ function replayOf(existing: PaymentTransactionRow, req: PaymentRequest): RecordP
   return { transaction: existing, replayed: true, loanId: existing.loanId };
 }
 
-async function post(ctx: Context, tx: Tx, req: PaymentRequest): Promise<RecordPaymentResult> {
+/** Posts a PAYMENT or SETTLEMENT in the caller's transaction (see the module comment). */
+async function postTransaction(ctx: Context, tx: Tx, req: PaymentRequest): Promise<RecordPaymentResult> {
   // 1. Lock the loan: postings on one loan (and repeats of a key on it) run one after another.
   const loan = await lockLoan(tx, req.loanId);
   if (!loan) throw notFound("Loan");
@@ -116,7 +108,7 @@ async function post(ctx: Context, tx: Tx, req: PaymentRequest): Promise<RecordPa
   // 3. Allocate over the locked installments (a settlement first waives the later interest).
   const asOf = jakartaDate(req.paidAt);
   let installments = await lockInstallments(tx, loan.id);
-  const waived = new Map<string, bigint>();
+  const waived = new Set<string>();
   if (req.kind === "SETTLEMENT") {
     const quote = payoffQuote(installments, asOf);
     if (req.amount < quote.amount) {
@@ -126,28 +118,18 @@ async function post(ctx: Context, tx: Tx, req: PaymentRequest): Promise<RecordPa
       });
     }
     const later = new Set(quote.waivedInstallmentIds);
-    installments = installments.map((p) => {
-      if (!later.has(p.id)) return p;
-      waived.set(p.id, p.interestDue - p.paidInterest);
-      return { ...p, interestDue: p.paidInterest, interestWaived: p.interestWaived + (p.interestDue - p.paidInterest) };
+    installments = installments.map((i) => {
+      if (!later.has(i.id)) return i;
+      waived.add(i.id);
+      return { ...i, interestDue: i.paidInterest, interestWaived: i.interestWaived + (i.interestDue - i.paidInterest) };
     });
   }
-  const { allocations, walletCredit } = allocate(
-    req.amount,
-    installments.map((p) => ({
-      paymentId: p.id,
-      installmentNumber: p.installmentNumber,
-      principalOutstanding: p.principalDue - p.paidPrincipal,
-      interestOutstanding: p.interestDue - p.paidInterest,
-      lateFeeOutstanding: p.lateFeeDue - p.paidLateFee,
-    })),
-  );
+  const { allocations, walletCredit } = allocate(req.amount, duesOf(installments));
 
   const now = ctx.clock.now();
   // Locks are always taken in this order: loan → its installments → the idempotency key (unique
   // index entry) → the customer row (wallet) → the event-order lock; the customer row is held
   // only for the end of the transaction.
-  if (waived.size > 0) await waiveInterest(tx, installments.filter((p) => waived.has(p.id)), now);
   const transaction = await insertTransaction(tx, {
     kind: req.kind,
     loanId: loan.id,
@@ -159,7 +141,7 @@ async function post(ctx: Context, tx: Tx, req: PaymentRequest): Promise<RecordPa
     walletCredit,
   });
   if (walletCredit > 0n) {
-    const balance = await lockWalletBalance(tx, loan.customerId);
+    const balance = await lockWallet(tx, loan.customerId);
     if (balance === undefined || balance > MAX_MONEY - walletCredit) {
       throw badInput("amount", "amount is too large: the customer's wallet balance would overflow");
     }
@@ -175,71 +157,56 @@ async function post(ctx: Context, tx: Tx, req: PaymentRequest): Promise<RecordPa
     })),
   );
 
-  // 4. New installment state as of paidAt: touched ones get the money (paid when nothing is left),
-  //    every unpaid one is re-evaluated. Late fees are the daily update's job, not charged here.
+  // 4. New installment state as of paidAt: touched ones get the money (paid on paidAt's date when
+  //    nothing is left), every unpaid one is re-evaluated, one paid before stays exactly as it is.
+  //    Late fees are the daily update's job, not charged here.
   const byId = new Map(allocations.map((a) => [a.paymentId, a]));
-  const updates: InstallmentUpdate[] = [];
-  const states: { dueDate: string; outstanding: bigint }[] = [];
-  for (const p of installments) {
-    const a = byId.get(p.id);
-    const paidPrincipal = p.paidPrincipal + (a?.principal ?? 0n);
-    const paidInterest = p.paidInterest + (a?.interest ?? 0n);
-    const paidLateFee = p.paidLateFee + (a?.lateFee ?? 0n);
-    const outstanding = p.principalDue + p.interestDue + p.lateFeeDue - (paidPrincipal + paidInterest + paidLateFee);
-    states.push({ dueDate: p.dueDate, outstanding });
-
-    let next: InstallmentUpdate;
-    if (outstanding <= 0n) {
-      // Already paid before this payment: leave it exactly as it is.
-      if (!a) continue;
-      next = { id: p.id, paidPrincipal, paidInterest, paidLateFee, status: paidPaymentStatus(asOf, p.dueDate), daysPastDue: 0, paidAt: req.paidAt };
-    } else {
-      const dpd = daysBetween(p.dueDate, asOf);
-      next = { id: p.id, paidPrincipal, paidInterest, paidLateFee, status: unpaidPaymentStatus(dpd), daysPastDue: Math.max(dpd, 0), paidAt: null };
-    }
-    if (a || next.status !== p.status || next.daysPastDue !== p.daysPastDue) updates.push(next);
-  }
-  await updateInstallments(tx, updates, now);
-  await creditWallet(tx, loan.customerId, walletCredit, now);
+  const paid = installments.map((i) => {
+    const a = byId.get(i.id);
+    const paidPrincipal = i.paidPrincipal + (a?.principal ?? 0n);
+    const paidInterest = i.paidInterest + (a?.interest ?? 0n);
+    const paidLateFee = i.paidLateFee + (a?.lateFee ?? 0n);
+    const outstanding = i.principalDue + i.interestDue + i.lateFeeDue - (paidPrincipal + paidInterest + paidLateFee);
+    return { i, a, paidPrincipal, paidInterest, paidLateFee, outstanding };
+  });
+  const evaluated = evaluateInstallments(
+    paid.map(({ i, a, outstanding }) => ({ dueDate: i.dueDate, outstanding, status: i.status, daysPastDue: i.daysPastDue, paidOn: a ? asOf : null })),
+    asOf,
+  );
+  const writes: InstallmentWrite[] = [];
+  paid.forEach(({ i, a, paidPrincipal, paidInterest, paidLateFee, outstanding }, k) => {
+    const e = evaluated.installments[k]!;
+    if (!a && !waived.has(i.id) && e.status === i.status && e.daysPastDue === i.daysPastDue) return;
+    const paidAt = outstanding > 0n ? null : a ? req.paidAt : i.paidAt;
+    writes.push({ ...i, paidPrincipal, paidInterest, paidLateFee, status: e.status, daysPastDue: e.daysPastDue, paidAt });
+  });
+  await writeInstallments(tx, writes, now);
+  if (walletCredit > 0n) await addToWallet(tx, loan.customerId, walletCredit, now);
 
   // 5. The loan as of paidAt.
-  const evaluated = evaluateLoan(states, asOf);
-  if (evaluated.status !== status || evaluated.daysPastDue !== loan.daysPastDue) {
-    await updateLoanEvaluation(tx, loan.id, evaluated.status, evaluated.daysPastDue, now);
-  }
-  if (evaluated.status !== status) {
-    await recordStatusChange(tx, {
-      entityType: "LOAN",
-      entityId: loan.id,
-      customerId: loan.customerId,
-      partnerId: loan.partnerId,
-      from: status,
-      to: evaluated.status,
-      reason: req.kind === "SETTLEMENT" ? "early settlement" : `payment ${transaction.id}`,
-      actor: actorOf(ctx.viewer),
-      at: now,
-    });
-  }
+  const reason = req.kind === "SETTLEMENT" ? "early settlement" : `payment ${transaction.id}`;
+  const change = await saveLoanEvaluation(tx, loan, evaluated.loan, { reason, actor: actorOf(ctx.viewer), at: now });
+  if (change) await recordStatusChange(tx, change);
   return { transaction, replayed: false, loanId: loan.id };
 }
 
 export function recordPayment(ctx: Context, input: RecordPaymentInput): Promise<RecordPaymentResult> {
-  return postOnce(ctx, validate(ctx, input, "PAYMENT"));
+  return postIdempotently(ctx, validate(ctx, input, "PAYMENT"));
 }
 
 /** RULES §12.2: closes the loan early with at least the payoff amount as of paidAt's date. */
 export function settleLoan(ctx: Context, input: SettleLoanInput): Promise<RecordPaymentResult> {
-  return postOnce(ctx, validate(ctx, input, "SETTLEMENT"));
+  return postIdempotently(ctx, validate(ctx, input, "SETTLEMENT"));
 }
 
-async function postOnce(ctx: Context, req: PaymentRequest): Promise<RecordPaymentResult> {
+async function postIdempotently(ctx: Context, req: PaymentRequest): Promise<RecordPaymentResult> {
   try {
-    return await transact(ctx.app, (tx) => post(ctx, tx, req));
+    return await transact(ctx.app, (tx) => postTransaction(ctx, tx, req));
   } catch (err) {
     // The same key committed meanwhile by a posting we were not serialised with (another loan's
     // lock): our insert waited for it and failed. Look again in a new transaction, once.
     const violation = uniqueViolation(err);
     if (!violation || (violation.constraint && !violation.constraint.includes("idempotency_key"))) throw err;
-    return transact(ctx.app, (tx) => post(ctx, tx, req));
+    return transact(ctx.app, (tx) => postTransaction(ctx, tx, req));
   }
 }

@@ -3,9 +3,9 @@ import type { Context } from "../../graphql/context.js";
 import { badInput } from "../../shared/errors.js";
 import { pageArgs, toConnection } from "../../shared/connections.js";
 import { jakartaDate } from "../../shared/dates.js";
-import { isActiveLoanStatus } from "../loans/loan-status.js";
+import { isActiveLoanStatus } from "../../domain/statuses.js";
 import { payoffQuote } from "./corrections.js";
-import type { LoanStatus } from "./delinquency.js";
+import { type LoanStatus } from "../../domain/statuses.js";
 import { countReversals, listReversals } from "./payments.repo.js";
 
 /** A loan's payment transactions (nested connection, batched across loans). */

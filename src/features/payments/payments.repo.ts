@@ -4,7 +4,6 @@ import type { Viewer } from "../../auth/viewer.js";
 import type { DbOrTx, Tx } from "../../db/client.js";
 import { anyId, countPerParent, countRows, pagePerParent, pageRows } from "../../db/queries.js";
 import {
-  customers,
   loans,
   paymentAllocations,
   paymentReversals,
@@ -91,21 +90,6 @@ export async function transactionByIdempotencyKey(tx: DbOrTx, key: string): Prom
   return row;
 }
 
-/** A loan's installments in installment order, locked `for update`. */
-export async function lockInstallments(tx: Tx, loanId: string): Promise<PaymentRow[]> {
-  return tx.select().from(payments).where(eq(payments.loanId, loanId)).orderBy(asc(payments.installmentNumber)).for("update");
-}
-
-/** The customer's wallet balance, row locked `for update`. */
-export async function lockWalletBalance(tx: Tx, customerId: string): Promise<bigint | undefined> {
-  const [row] = await tx
-    .select({ walletBalance: customers.walletBalance })
-    .from(customers)
-    .where(eq(customers.id, customerId))
-    .for("update");
-  return row?.walletBalance;
-}
-
 export async function insertTransaction(tx: Tx, values: typeof paymentTransactions.$inferInsert): Promise<PaymentTransactionRow> {
   const [row] = await tx.insert(paymentTransactions).values(values).returning();
   return row!;
@@ -115,57 +99,6 @@ export async function insertTransaction(tx: Tx, values: typeof paymentTransactio
 export async function insertAllocations(tx: Tx, rows: (typeof paymentAllocations.$inferInsert)[]): Promise<void> {
   if (rows.length === 0) return;
   await tx.insert(paymentAllocations).values(rows);
-}
-
-export interface InstallmentUpdate {
-  id: string;
-  paidPrincipal: bigint;
-  paidInterest: bigint;
-  paidLateFee: bigint;
-  status: string;
-  daysPastDue: number;
-  paidAt: Date | null;
-}
-
-/** Writes new paid amounts, status and daysPastDue of installments (paidAmount kept = Σ parts). */
-export async function updateInstallments(tx: Tx, updates: InstallmentUpdate[], now: Date): Promise<void> {
-  for (const u of updates) {
-    await tx
-      .update(payments)
-      .set({
-        paidPrincipal: u.paidPrincipal,
-        paidInterest: u.paidInterest,
-        paidLateFee: u.paidLateFee,
-        paidAmount: u.paidPrincipal + u.paidInterest + u.paidLateFee,
-        status: u.status,
-        daysPastDue: u.daysPastDue,
-        paidAt: u.paidAt,
-        updatedAt: now,
-      })
-      .where(eq(payments.id, u.id));
-  }
-}
-
-export async function creditWallet(tx: Tx, customerId: string, amount: bigint, now: Date): Promise<void> {
-  if (amount === 0n) return;
-  await tx
-    .update(customers)
-    .set({ walletBalance: sql`${customers.walletBalance} + ${amount.toString()}::bigint`, updatedAt: now })
-    .where(eq(customers.id, customerId));
-}
-
-export async function updateLoanEvaluation(tx: Tx, loanId: string, status: string, daysPastDue: number, now: Date): Promise<void> {
-  await tx.update(loans).set({ status, daysPastDue, updatedAt: now }).where(eq(loans.id, loanId));
-}
-
-/** A settlement's waiver: `interestDue` lowered to what was paid, the difference recorded. */
-export async function waiveInterest(tx: Tx, installments: PaymentRow[], now: Date): Promise<void> {
-  for (const p of installments) {
-    await tx
-      .update(payments)
-      .set({ interestDue: p.interestDue, interestWaived: p.interestWaived, updatedAt: now })
-      .where(eq(payments.id, p.id));
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,13 +191,4 @@ export async function replaceAllocations(
   await tx.delete(paymentAllocations).where(eq(paymentAllocations.transactionId, transactionId));
   await insertAllocations(tx, rows);
   await tx.update(paymentTransactions).set({ walletCredit }).where(eq(paymentTransactions.id, transactionId));
-}
-
-/** Moves the wallet by `delta` (negative: money taken back by a reversal). */
-export async function moveWallet(tx: Tx, customerId: string, delta: bigint, now: Date): Promise<void> {
-  if (delta === 0n) return;
-  await tx
-    .update(customers)
-    .set({ walletBalance: sql`${customers.walletBalance} + ${delta.toString()}::bigint`, updatedAt: now })
-    .where(eq(customers.id, customerId));
 }

@@ -8,17 +8,20 @@
  * Lock order, as in payment.commands.ts: loan → reversal row → installments → customer (wallet)
  * → event-order lock.
  */
+import { actorOf } from "../../auth/viewer.js";
 import type { Tx } from "../../db/client.js";
 import { uniqueViolation } from "../../db/pg-errors.js";
-import type { PaymentReversalRow, PaymentTransactionRow } from "../../db/schema.js";
+import type { LoanRow, PaymentReversalRow, PaymentTransactionRow } from "../../db/schema.js";
+import { evaluateInstallments } from "../../domain/installments.js";
 import { recordStatusChange, transact } from "../../events/outbox.js";
 import type { Context } from "../../graphql/context.js";
+import { jakartaDate } from "../../shared/dates.js";
 import { badInput, forbidden, invalidState, notFound } from "../../shared/errors.js";
-import { jakartaDate, daysBetween } from "../../shared/dates.js";
 import { isUuid } from "../../shared/ids.js";
-import { actorOf } from "../../auth/viewer.js";
-import { comesAfter, completedStatus, postingOrder, replayPostings } from "./corrections.js";
-import { evaluateLoan, unpaidPaymentStatus, type LoanStatus } from "./delinquency.js";
+import { addToWallet, lockWallet } from "../customers/wallet.writes.js";
+import { saveLoanEvaluation } from "../loans/loan.writes.js";
+import { comesAfter, postingOrder, replayPostings } from "./corrections.js";
+import { lockInstallments, writeInstallments, type InstallmentWrite } from "./installments.repo.js";
 import type { DecidePaymentReversalInput, RequestPaymentReversalInput } from "./payment.type.js";
 import {
   activeTransactionsOfLoan,
@@ -26,19 +29,13 @@ import {
   decideReversal,
   insertReversal,
   loanHasSettlement,
-  lockInstallments,
   lockLoan,
   lockReversal,
-  lockWalletBalance,
   markReversed,
-  moveWallet,
   pendingReversalOf,
   replaceAllocations,
   reversalById,
   transactionById,
-  updateInstallments,
-  updateLoanEvaluation,
-  type InstallmentUpdate,
 } from "./payments.repo.js";
 
 export const REVERSAL_REASON_MAX = 500;
@@ -98,7 +95,16 @@ export async function requestPaymentReversal(ctx: Context, input: RequestPayment
   }
 }
 
-export async function rejectPaymentReversal(ctx: Context, input: DecidePaymentReversalInput): Promise<PaymentReversalRow> {
+/**
+ * Both decisions: an ADMIN, a note, then — with the loan (the lock every posting takes) and the
+ * request locked — a PENDING request, which an approval needs from another ADMIN than the asker.
+ */
+async function decide<T>(
+  ctx: Context,
+  input: DecidePaymentReversalInput,
+  decision: "approved" | "rejected",
+  fn: (tx: Tx, d: { loan: LoanRow; r: PaymentReversalRow; sub: string; note: string | null }) => Promise<T>,
+): Promise<T> {
   const sub = adminSub(ctx);
   const note = text("note", input.note, DECISION_NOTE_MAX, false);
   if (!isUuid(input.reversalId)) throw notFound("PaymentReversal");
@@ -106,26 +112,24 @@ export async function rejectPaymentReversal(ctx: Context, input: DecidePaymentRe
   return transact(ctx.app, async (tx) => {
     const known = await reversalById(tx, id);
     if (!known) throw notFound("PaymentReversal");
-    await lockLoan(tx, known.loanId);
+    const loan = (await lockLoan(tx, known.loanId))!;
     const r = (await lockReversal(tx, id))!;
-    if (r.status !== "PENDING") throw invalidState(`Only a PENDING request can be rejected (this one is ${r.status})`, r.status);
-    return decideReversal(tx, id, { status: "REJECTED", decidedBy: sub, decidedAt: ctx.clock.now(), decisionNote: note });
+    if (decision === "approved" && r.requestedBy === sub) {
+      throw forbidden("Four eyes: a reversal must be approved by another ADMIN than the one who asked for it");
+    }
+    if (r.status !== "PENDING") throw invalidState(`Only a PENDING request can be ${decision} (this one is ${r.status})`, r.status);
+    return fn(tx, { loan, r, sub, note });
   });
 }
 
-export async function approvePaymentReversal(ctx: Context, input: DecidePaymentReversalInput): Promise<PaymentReversalRow> {
-  const sub = adminSub(ctx);
-  const note = text("note", input.note, DECISION_NOTE_MAX, false);
-  if (!isUuid(input.reversalId)) throw notFound("PaymentReversal");
-  const id = input.reversalId.toLowerCase();
-  return transact(ctx.app, async (tx) => {
-    const known = await reversalById(tx, id);
-    if (!known) throw notFound("PaymentReversal");
-    // The loan first (the lock every posting takes), then the request.
-    const loan = (await lockLoan(tx, known.loanId))!;
-    const r = (await lockReversal(tx, id))!;
-    if (r.requestedBy === sub) throw forbidden("Four eyes: a reversal must be approved by another ADMIN than the one who asked for it");
-    if (r.status !== "PENDING") throw invalidState(`Only a PENDING request can be approved (this one is ${r.status})`, r.status);
+export function rejectPaymentReversal(ctx: Context, input: DecidePaymentReversalInput): Promise<PaymentReversalRow> {
+  return decide(ctx, input, "rejected", (tx, { r, sub, note }) =>
+    decideReversal(tx, r.id, { status: "REJECTED", decidedBy: sub, decidedAt: ctx.clock.now(), decisionNote: note }),
+  );
+}
+
+export function approvePaymentReversal(ctx: Context, input: DecidePaymentReversalInput): Promise<PaymentReversalRow> {
+  return decide(ctx, input, "approved", async (tx, { loan, r, sub, note }) => {
     const t = (await transactionById(tx, r.transactionId))!;
     await checkReversible(tx, t, loan.status, r.id);
 
@@ -145,14 +149,14 @@ export async function approvePaymentReversal(ctx: Context, input: DecidePaymentR
     const undone = [t, ...later];
     const allocations = await allocationsByTransactionIds(tx, undone.map((x) => x.id));
     const installments = await lockInstallments(tx, loan.id);
-    const base = installments.map((p) => ({ ...p }));
-    const baseById = new Map(base.map((p) => [p.id, p]));
+    const base = installments.map((i) => ({ ...i }));
+    const baseById = new Map(base.map((i) => [i.id, i]));
     for (const x of undone) {
       for (const a of allocations.get(x.id) ?? []) {
-        const p = baseById.get(a.paymentId)!;
-        p.paidPrincipal -= a.principal;
-        p.paidInterest -= a.interest;
-        p.paidLateFee -= a.lateFee;
+        const i = baseById.get(a.paymentId)!;
+        i.paidPrincipal -= a.principal;
+        i.paidInterest -= a.interest;
+        i.paidLateFee -= a.lateFee;
       }
     }
     // ... and each S is posted again, oldest first.
@@ -161,62 +165,49 @@ export async function approvePaymentReversal(ctx: Context, input: DecidePaymentR
       later.map((x) => ({ id: x.id, amount: x.amount, paidAt: x.paidAt })),
     );
     await markReversed(tx, t.id, now);
-    for (const p of replay.postings) {
+    for (const posting of replay.postings) {
       await replaceAllocations(
         tx,
-        p.id,
-        p.allocations.map((a) => ({ transactionId: p.id, paymentId: a.paymentId, principal: a.principal, interest: a.interest, lateFee: a.lateFee })),
-        p.walletCredit,
+        posting.id,
+        posting.allocations.map((a) => ({ transactionId: posting.id, paymentId: a.paymentId, principal: a.principal, interest: a.interest, lateFee: a.lateFee })),
+        posting.walletCredit,
       );
     }
-    const walletDelta = replay.postings.reduce((s, p) => s + p.walletCredit, 0n) - undone.reduce((s, x) => s + x.walletCredit, 0n);
+    const walletDelta = replay.postings.reduce((sum, posting) => sum + posting.walletCredit, 0n) - undone.reduce((sum, x) => sum + x.walletCredit, 0n);
     if (walletDelta !== 0n) {
-      await lockWalletBalance(tx, loan.customerId);
-      await moveWallet(tx, loan.customerId, walletDelta, now);
+      await lockWallet(tx, loan.customerId);
+      await addToWallet(tx, loan.customerId, walletDelta, now);
     }
 
     // Installments: paid ones from the transaction that completed them, unpaid ones as of asOf.
-    const byId = new Map(installments.map((p) => [p.id, p]));
-    const updates: InstallmentUpdate[] = [];
-    const states: { dueDate: string; outstanding: bigint }[] = [];
-    for (const n of replay.installments) {
+    const byId = new Map(installments.map((i) => [i.id, i]));
+    const evaluated = evaluateInstallments(
+      replay.installments.map((n) => {
+        const old = byId.get(n.id)!;
+        const outstanding = n.principalDue + n.interestDue + n.lateFeeDue - (n.paidPrincipal + n.paidInterest + n.paidLateFee);
+        return { dueDate: n.dueDate, outstanding, status: old.status, daysPastDue: old.daysPastDue, paidOn: n.completedAt ? jakartaDate(n.completedAt) : null };
+      }),
+      asOf,
+    );
+    const writes: InstallmentWrite[] = [];
+    replay.installments.forEach((n, k) => {
       const old = byId.get(n.id)!;
-      const outstanding = n.principalDue + n.interestDue + n.lateFeeDue - (n.paidPrincipal + n.paidInterest + n.paidLateFee);
-      states.push({ dueDate: n.dueDate, outstanding });
+      const e = evaluated.installments[k]!;
       const moved = n.paidPrincipal !== old.paidPrincipal || n.paidInterest !== old.paidInterest || n.paidLateFee !== old.paidLateFee;
-      let next: InstallmentUpdate;
-      if (outstanding <= 0n) {
-        if (!n.completedAt) continue; // paid before T and untouched by the replay
-        next = { id: n.id, paidPrincipal: n.paidPrincipal, paidInterest: n.paidInterest, paidLateFee: n.paidLateFee, status: completedStatus(n.dueDate, n.completedAt), daysPastDue: 0, paidAt: n.completedAt };
-        if (!moved && old.paidAt?.getTime() === n.completedAt.getTime() && old.status === next.status) continue;
+      if (e.unpaid) {
+        if (!moved && old.status === e.status && old.daysPastDue === e.daysPastDue && old.paidAt === null) return;
       } else {
-        const dpd = daysBetween(n.dueDate, asOf);
-        next = { id: n.id, paidPrincipal: n.paidPrincipal, paidInterest: n.paidInterest, paidLateFee: n.paidLateFee, status: unpaidPaymentStatus(dpd), daysPastDue: Math.max(dpd, 0), paidAt: null };
-        if (!moved && old.status === next.status && old.daysPastDue === next.daysPastDue && old.paidAt === null) continue;
+        if (!n.completedAt) return; // paid before T and untouched by the replay
+        if (!moved && old.paidAt?.getTime() === n.completedAt.getTime() && old.status === e.status) return;
       }
-      updates.push(next);
-    }
-    await updateInstallments(tx, updates, now);
+      const { paidPrincipal, paidInterest, paidLateFee } = n;
+      writes.push({ ...old, paidPrincipal, paidInterest, paidLateFee, status: e.status, daysPastDue: e.daysPastDue, paidAt: e.unpaid ? null : n.completedAt });
+    });
+    await writeInstallments(tx, writes, now);
 
     // The loan as of asOf; PAID_OFF → CURRENT/LATE_* is allowed here only.
-    const status = loan.status as LoanStatus;
-    const evaluated = evaluateLoan(states, asOf);
-    if (evaluated.status !== status || evaluated.daysPastDue !== loan.daysPastDue) {
-      await updateLoanEvaluation(tx, loan.id, evaluated.status, evaluated.daysPastDue, now);
-    }
-    if (evaluated.status !== status) {
-      await recordStatusChange(tx, {
-        entityType: "LOAN",
-        entityId: loan.id,
-        customerId: loan.customerId,
-        partnerId: loan.partnerId,
-        from: status,
-        to: evaluated.status,
-        reason: "payment reversal",
-        actor: actorOf(ctx.viewer),
-        at: now,
-      });
-    }
-    return decideReversal(tx, id, { status: "APPROVED", decidedBy: sub, decidedAt: now, decisionNote: note });
+    const change = await saveLoanEvaluation(tx, loan, evaluated.loan, { reason: "payment reversal", actor: actorOf(ctx.viewer), at: now });
+    if (change) await recordStatusChange(tx, change);
+    return decideReversal(tx, r.id, { status: "APPROVED", decidedBy: sub, decidedAt: now, decisionNote: note });
   });
 }

@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
-import * as delinquency from "../payments/delinquency.js";
-import {
-  InvalidTransitionError,
-  LOAN_EVENTS,
-  LOAN_STATUS_CODES,
-  LOAN_STATUSES,
-  canApplyLoanEvent,
-  isActiveLoanStatus,
-  isOpenLoanStatus,
-  nextLoanStatus,
-  type LoanEvent,
-  type LoanStatus,
-} from "./loan-status.js";
+import * as delinquency from "./statuses.js";
+import { InvalidTransitionError, LOAN_EVENTS, canApplyLoanEvent, nextLoanStatus, type LoanEvent } from "./lifecycle.js";
+import { LOAN_STATUS_CODES, LOAN_STATUSES, isActiveLoanStatus, isOpenLoanStatus, type LoanStatus } from "./statuses.js";
 
 /** The allowed moves, written out independently of the implementation's table. */
 const ALLOWED: Record<string, LoanStatus> = {

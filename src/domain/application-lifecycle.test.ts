@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  APPLICATION_EVENTS,
-  APPLICATION_STATUS_CODES,
-  APPLICATION_STATUSES,
-  InvalidTransitionError,
-  canApplyApplicationEvent,
-  isOpenApplicationStatus,
-  nextApplicationStatus,
-  type ApplicationEvent,
-  type ApplicationStatus,
-} from "./application-status.js";
+import { APPLICATION_EVENTS, InvalidTransitionError, canApplyApplicationEvent, nextApplicationStatus, type ApplicationEvent } from "./lifecycle.js";
+import { APPLICATION_STATUS_CODES, APPLICATION_STATUSES, isOpenApplicationStatus, type ApplicationStatus } from "./statuses.js";
 
 /** The allowed moves, written out independently of the implementation's table. */
 const ALLOWED: Record<string, ApplicationStatus> = {
