@@ -275,7 +275,7 @@ export class EventBus {
     // Live-only: everything the bus dispatches from now on (it has dispatched up to lastId).
     if (afterId === undefined) lastDelivered = this.lastId;
     // At the token's exp (the wall clock, as jose checks it; not the business clock) the stream
-    // fails with UNAUTHENTICATED; the WebSocket then closes with 4403 (http.ts).
+    // fails with UNAUTHENTICATED; the WebSocket then closes with 4403 (server/websocket.ts).
     const cancelExpiry = atTokenExpiry(viewer, () => sub.fail(unauthenticated("Token expired")));
     const cleanup = () => {
       this.subscribers.delete(sub);

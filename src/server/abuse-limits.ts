@@ -10,7 +10,7 @@ import { OperationGuard, type QueryLimits } from "./limits.js";
 import { DatabaseKeyValueCache, DEFAULT_APQ_MAX_ENTRIES, DEFAULT_APQ_REGISTRATIONS_PER_HOUR, type TrustedDocuments } from "./persisted.js";
 import { AuthRateLimiter, DatabaseRateLimitStore, MemoryRateLimitStore } from "./rate-limit.js";
 
-/** The options these come from (their meaning: GatewayOptions in http.ts). */
+/** The options these come from (their meaning: GatewayOptions in http.ts, where they are declared). */
 export interface AbuseLimitOptions {
   limits?: Partial<QueryLimits>;
   development: boolean;

@@ -3,7 +3,7 @@
  * pipeline: after parsing, validation and every `didResolveOperation` check (cost, depth,
  * introspection, …) have passed, a compilable read is answered with its one SQL statement instead
  * of running the resolvers. The JSON text PostgreSQL built is written to the HTTP response as it is
- * (http.ts), so Node never parses or re-serialises it. fast-path.ts runs the same reads before
+ * (graphql-execution.ts), so Node never parses or re-serialises it. fast-path.ts runs the same reads before
  * Apollo for the plain requests that make up most of the traffic.
  */
 import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
