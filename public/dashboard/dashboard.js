@@ -385,6 +385,10 @@
     );
   }
 
+  function plural(n, word) {
+    return n + " " + word + (n === 1 ? "" : "s");
+  }
+
   function renderSeries(days) {
     days = days || [];
     var sum = function (f) {
@@ -400,7 +404,7 @@
     var disbursed = sum("disbursedAmount");
     var collected = sum("collectedAmount");
     var summary = days.length
-      ? "Disbursed Rp " + rupiah(disbursed) + " (" + count("disbursedCount") + " loans) · Collected Rp " + rupiah(collected) + " (" + count("collectedCount") + " payments)"
+      ? "Disbursed Rp " + rupiah(disbursed) + " (" + plural(count("disbursedCount"), "loan") + ") · Collected Rp " + rupiah(collected) + " (" + plural(count("collectedCount"), "payment") + ")"
       : "";
     $("series-total").textContent = summary;
     drawChart(
