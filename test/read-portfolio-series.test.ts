@@ -5,6 +5,7 @@
  * reversed payment no longer collected, and the same scoping as portfolioSummary (RULES §6).
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { onQuery } from "../src/db/client.js";
 import type { PartnerRow } from "../src/db/schema.js";
 import { makeCustomer, makeLoan, makePartner } from "./support/factories.js";
 import { pay } from "./support/payments.js";
@@ -161,6 +162,35 @@ describe("portfolioSeries figures", () => {
     }
     const notADate = await gql(SERIES, { from: "2026-02-30", to: "2026-03-05" }, admin);
     expect(codeOf(notADate)).toBe("BAD_USER_INPUT");
+  });
+});
+
+describe("portfolioSeries statements", () => {
+  /** The statements a request sends (the fewest of three runs; the status-event bus's own are left out). */
+  async function statementsOf(query: string, variables: Record<string, unknown>, token: string): Promise<string[]> {
+    let best: string[] | undefined;
+    for (let i = 0; i < 3; i++) {
+      const seen: string[] = [];
+      const stop = onQuery((q) => {
+        if (!/"?status_events"?/.test(q)) seen.push(q);
+      });
+      try {
+        const r = await gql(query, variables, token);
+        expect(r.errors).toBeUndefined();
+      } finally {
+        stop();
+      }
+      if (!best || seen.length < best.length) best = seen;
+    }
+    return best!;
+  }
+
+  it("a year of days is one SQL statement; portfolioSummary with byDaysPastDue stays at two", async () => {
+    const token = await tokenFor("PARTNER", partner.id);
+    const series = await statementsOf(SERIES, { from: "2025-03-06", to: "2026-03-06" }, token);
+    expect(series).toHaveLength(1);
+    expect(series[0]).toMatch(/generate_series/);
+    expect(await statementsOf(SUMMARY, {}, token)).toHaveLength(2);
   });
 });
 
