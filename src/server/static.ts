@@ -46,6 +46,8 @@ const ASSETS: Record<string, Asset> = {
   "/assets/vendor/graphiql.min.js": { from: "package", pkg: "graphiql", file: "graphiql.min.js", type: JS },
   "/assets/vendor/graphiql.min.css": { from: "package", pkg: "graphiql", file: "graphiql.min.css", type: CSS },
   "/assets/vendor/graphql-ws.min.js": { from: "package", pkg: "graphql-ws", file: "umd/graphql-ws.min.js", type: JS },
+  // The dashboard's charts: Chart.js's UMD build (window.Chart), that one file only.
+  "/assets/vendor/chart.umd.min.js": { from: "package", pkg: "chart.js", file: "dist/chart.umd.min.js", type: JS },
   "/assets/playground/playground.js": { from: "public", file: "playground/playground.js", type: JS },
   "/assets/playground/examples.js": { from: "public", file: "playground/examples.js", type: JS },
   "/assets/playground/playground.css": { from: "public", file: "playground/playground.css", type: CSS },

@@ -4,12 +4,15 @@
  * in localStorage after the page was away (the missed event replayed, nothing repeated); and a
  * payment reversal approved by a second ADMIN (RULES §12.3): the reversed transaction struck
  * through with a "reversed" badge in the loan's detail and the "payment reversal" status change
- * in the live list.
+ * in the live list; and the charts (Chart.js loaded from the gateway, every other host blocked
+ * and none asked for), paging, the status filter, the CSV export, and the charts following a
+ * live event.
  */
+import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { changeLoanStatus } from "../support/events.js";
-import { makeCustomer, makeLoan, makePartner, makeTransaction } from "../support/factories.js";
+import { makeCustomer, makeLoan, makeLoanBook, makePartner, makeTransaction } from "../support/factories.js";
 import { pay } from "../support/payments.js";
 import { gql, tokenFor, world } from "../support/world.js";
 import { CHROMIUM, launchBrowser, maybeScreenshot, recordRequests, suiteTitle, waitForSubscription, type Browser } from "./browser.js";
@@ -18,6 +21,7 @@ import { CHROMIUM, launchBrowser, maybeScreenshot, recordRequests, suiteTitle, w
 declare const document: any;
 declare const localStorage: any;
 declare const getComputedStyle: any;
+declare const Chart: any;
 
 const REQUEST_REVERSAL = `mutation($input: RequestPaymentReversalInput!) {
   requestPaymentReversal(input: $input) { id status requestedBy }
@@ -101,7 +105,7 @@ describe.skipIf(!CHROMIUM)(suiteTitle("partner dashboard in Chromium"), () => {
     expect(cursor).toMatch(/^[\w-]+$/);
     // The totals follow (refetched about a second after the event).
     await page.waitForFunction(() => document.querySelector("#by-status")?.textContent?.includes("LATE_1DPD · 1"), null, { timeout: 5000 });
-    await maybeScreenshot(page, "dashboard", { width: 1280, height: 560 });
+    await maybeScreenshot(page, "dashboard", { width: 1280, height: 900 });
 
     // Away from the page (the socket closes), a change happens; back on the page, the saved
     // cursor replays exactly the missed event.
@@ -198,10 +202,168 @@ describe.skipIf(!CHROMIUM)(suiteTitle("partner dashboard in Chromium"), () => {
     // The totals follow: the loan is active again and the reversed payment is no longer collected.
     await page.waitForFunction(() => document.querySelector("#by-status")?.textContent?.includes("CURRENT · 1"), null, { timeout: 5000 });
     expect(await page.locator('#summary [data-field="collectedTotal"]').textContent()).toBe(`Rp ${(totalDue - 1_000_000n).toLocaleString("de-DE")}`);
-    await maybeScreenshot(page, "dashboard-reversal", { width: 1280, height: 820 });
+    await maybeScreenshot(page, "dashboard-reversal", { width: 1280, height: 1120 });
 
     await page.close();
     expect(pageErrors).toEqual([]);
     expect(requests.foreign(new URL(base).host)).toEqual([]);
+  });
+
+  it("draws the charts with Chart.js from the gateway, pages, filters, exports CSV and follows a live payment", async () => {
+    const w = await world();
+    const base = w.gateway.url;
+    const host = new URL(base).host;
+    const partner = await makePartner({ name: "Koperasi Grafik" });
+    // 22 CURRENT loans (MTL 3,000,000 → 2,850,000 disbursed each) disbursed three days ago …
+    const book = await makeLoanBook({ partnerId: partner.id, count: 22, loanDate: jakartaDay(-3) });
+    // … and a late one from January, whose customer's name needs CSV quoting.
+    const sari = await makeCustomer({ partnerId: partner.id, fullName: 'Sari "Ayu", Putri' });
+    const late = await makeLoan({ customer: sari, status: "LATE_5DPD", daysPastDue: 12, loanDate: "2026-01-10" });
+    const allIds = [...book.loans.map((l) => l.loan.id), late.loan.id];
+    const token = await tokenFor("PARTNER", partner.id);
+
+    const page = await browser.context.newPage();
+    const requests = recordRequests(browser.context, page);
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    // Offline: anything for another host is refused (and recorded: there must be none).
+    const blocked: string[] = [];
+    await page.route(
+      (url) => url.host !== host,
+      (route) => {
+        blocked.push(route.request().url());
+        return route.abort();
+      },
+    );
+
+    const subscriptions = w.gateway.app.events.subscriberCount;
+    await page.goto(`${base}/dashboard`);
+    await page.fill("#token", token);
+    await page.click("#connect");
+    await page.waitForSelector('#conn[data-state="live"]');
+    await page.waitForFunction(() => Chart.getChart("chart-money")?.data.labels.length === 30, null, { timeout: 5000 });
+
+    // Chart.js came from the gateway's allow-listed file.
+    expect(await page.evaluate(() => typeof Chart === "function" && Chart.version)).toBe("4.6.1");
+    expect(requests.urls).toContain(`${base}/assets/vendor/chart.umd.min.js`);
+    expect(await page.locator("#charts-missing").isHidden()).toBe(true);
+
+    // The charts' data, and pixels actually drawn on each canvas.
+    const chartData = (id: string) =>
+      page.evaluate((cid) => {
+        const c = Chart.getChart(cid);
+        return { type: c.config.type, labels: c.data.labels, data: c.data.datasets.map((d: any) => d.data) };
+      }, id);
+    expect(await chartData("chart-status")).toEqual({ type: "doughnut", labels: ["CURRENT", "LATE_5DPD"], data: [[22, 1]] });
+    expect(await chartData("chart-dpd")).toEqual({
+      type: "bar",
+      labels: ["0 days", "1-4 days", "5-29 days", "30-59 days", "60-89 days", "90+ days"],
+      data: [[22, 0, 1, 0, 0, 0]],
+    });
+    const money = await chartData("chart-money");
+    expect(money.labels[0]).toBe(jakartaDay(-29));
+    expect(money.labels[29]).toBe(jakartaDay(0));
+    expect(money.data[0]![26]).toBe(22 * 2_850_000); // disbursed three days ago
+    expect(money.data[0]!.reduce((a: number, b: number) => a + b, 0)).toBe(22 * 2_850_000);
+    expect(money.data[1]!.every((v: number) => v === 0)).toBe(true); // nothing collected yet
+    expect(await page.locator('#series-total').textContent()).toBe("Disbursed Rp 62.700.000 (22 loans) · Collected Rp 0 (0 payments)");
+    for (const id of ["chart-status", "chart-dpd", "chart-money"]) {
+      const painted = await page.evaluate((cid) => {
+        const canvas = document.getElementById(cid);
+        const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+        let n = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+        return { n, width: canvas.width, height: canvas.height };
+      }, id);
+      expect(painted.width, id).toBeGreaterThan(100);
+      expect(painted.height, id).toBeGreaterThan(100);
+      expect(painted.n, id).toBeGreaterThan(500);
+    }
+    expect(await page.locator("#chart-status").getAttribute("aria-label")).toBe("Loans by status: CURRENT 22, LATE_5DPD 1");
+
+    // Paging: 20 + 3, every loan once; back to the same first page.
+    const rowIds = () => page.locator("#loans tbody tr").evaluateAll((rows: any[]) => rows.map((r) => r.getAttribute("data-loan-id")));
+    const first = await rowIds();
+    expect(first).toHaveLength(20);
+    expect(await page.locator("#page-info").textContent()).toBe("1–20 of 23");
+    expect(await page.locator("#page-prev").isDisabled()).toBe(true);
+    await page.click("#page-next");
+    await page.waitForFunction(() => document.querySelector("#page-info")?.textContent === "21–23 of 23");
+    const second = await rowIds();
+    expect(second).toHaveLength(3);
+    expect([...first, ...second].sort()).toEqual([...allIds].sort());
+    expect(await page.locator("#page-next").isDisabled()).toBe(true);
+    await page.click("#page-prev");
+    await page.waitForFunction(() => document.querySelector("#page-info")?.textContent === "1–20 of 23");
+    expect(await rowIds()).toEqual(first);
+
+    // The status filter: the late loan only.
+    await page.selectOption("#status-filter", "LATE_5DPD");
+    await page.waitForFunction(() => document.querySelector("#page-info")?.textContent === "1–1 of 1");
+    expect(await rowIds()).toEqual([late.loan.id]);
+    expect(await page.locator("#page-next").isDisabled()).toBe(true);
+
+    // CSV of the filtered loans: RFC 4180 quoting, money as plain digits.
+    const download = async () => {
+      const [d] = await Promise.all([page.waitForEvent("download"), page.click("#export-csv")]);
+      return { name: d.suggestedFilename(), text: await readFile((await d.path())!, "utf8") };
+    };
+    const lateCsv = await download();
+    expect(lateCsv.name).toBe(`loans-${partner.code}-LATE_5DPD-${jakartaDay(0)}.csv`);
+    expect(lateCsv.text).toBe(
+      "\ufeffloan_id,customer,status,days_past_due,outstanding_amount,principal\r\n" +
+        `${late.loan.id},"Sari ""Ayu"", Putri",LATE_5DPD,12,3364000,3000000\r\n`,
+    );
+    // Every loan, all pages (not just the 20 shown).
+    await page.selectOption("#status-filter", "");
+    await page.waitForFunction(() => document.querySelector("#page-info")?.textContent === "1–20 of 23");
+    const allCsv = await download();
+    const lines = allCsv.text.replace(/^\ufeff/, "").split("\r\n");
+    expect(lines.pop()).toBe("");
+    expect(lines[0]).toBe("loan_id,customer,status,days_past_due,outstanding_amount,principal");
+    const rows = lines.slice(1);
+    expect(rows).toHaveLength(23);
+    expect(rows.map((r) => r.split(",")[0]).sort()).toEqual([...allIds].sort());
+    for (const r of rows.filter((r) => !r.startsWith(late.loan.id))) expect(r).toMatch(/^[0-9a-f-]{36},Customer \w+,CURRENT,0,3364000,3000000$/);
+
+    // Another period: a week.
+    await page.fill("#series-from", jakartaDay(-6));
+    await page.dispatchEvent("#series-from", "change");
+    await page.waitForFunction(() => Chart.getChart("chart-money").data.labels.length === 7, null, { timeout: 5000 });
+    expect((await chartData("chart-money")).data[0]![3]).toBe(22 * 2_850_000);
+    // Over 366 days: the API's refusal is shown, the chart keeps the last good period.
+    await page.fill("#series-from", "2024-01-01");
+    await page.dispatchEvent("#series-from", "change");
+    await page.waitForSelector("#series-error:not([hidden])");
+    expect(await page.locator("#series-error").textContent()).toContain("at most 366 days");
+    await page.fill("#series-from", jakartaDay(-29));
+    await page.dispatchEvent("#series-from", "change");
+    await page.waitForFunction(() => Chart.getChart("chart-money").data.labels.length === 30, null, { timeout: 5000 });
+    expect(await page.locator("#series-error").isHidden()).toBe(true);
+
+    // Live: a loan paid off through the API moves the status chart and today's collected bar.
+    await waitForSubscription(w.gateway, subscriptions);
+    const paid = book.loans.find((l) => l.loan.id === first.find((id) => id !== late.loan.id))!; // a row on the first page
+    const totalDue = paid.payments.reduce((s, p) => s + p.principalDue + p.interestDue, 0n);
+    const r = await pay(await tokenFor("ADMIN", "alice"), { loanId: paid.loan.id, amount: totalDue, channel: "VA_BCA" });
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.recordPayment.loan.status).toBe("PAID_OFF");
+    await page.waitForFunction(
+      () => JSON.stringify(Chart.getChart("chart-status").data.datasets[0].data) === "[21,1,1]",
+      null,
+      { timeout: 5000, polling: 50 },
+    );
+    expect((await chartData("chart-status")).labels).toEqual(["CURRENT", "LATE_5DPD", "PAID_OFF"]);
+    await page.waitForFunction((amount) => Chart.getChart("chart-money").data.datasets[1].data[29] === amount, Number(totalDue), { timeout: 5000 });
+    expect((await chartData("chart-dpd")).data).toEqual([[21, 0, 1, 0, 0, 0]]);
+    expect(await rowStatus(page, paid.loan.id)).toBe("PAID_OFF");
+    expect(await page.locator("#series-total").textContent()).toBe(`Disbursed Rp 62.700.000 (22 loans) · Collected Rp ${totalDue.toLocaleString("de-DE")} (1 payment)`);
+    await page.locator("#series-from").blur();
+    await maybeScreenshot(page, "dashboard-charts", { width: 1280, height: 1000 });
+
+    await page.close();
+    expect(pageErrors).toEqual([]);
+    expect(blocked).toEqual([]);
+    expect(requests.foreign(host)).toEqual([]);
   });
 });

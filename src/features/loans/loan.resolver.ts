@@ -13,8 +13,8 @@ import { LoanProduct } from "../products/product.type.js";
 import { derivedValue } from "../../graphql/read-model.js";
 import { loanRead } from "./loan.read.js";
 import * as commands from "./loan.commands.js";
-import { loansPage, portfolioSummary } from "./loan.service.js";
-import { DailyUpdateResult, DisburseLoanInput, FailDisbursementInput, Loan, LoanConnection, LoanFilter, PortfolioSummary } from "./loan.type.js";
+import { loansPage, portfolioSeries, portfolioSummary } from "./loan.service.js";
+import { DailyUpdateResult, DisburseLoanInput, FailDisbursementInput, Loan, LoanConnection, LoanFilter, PortfolioDay, PortfolioSummary } from "./loan.type.js";
 
 @Resolver(() => Loan)
 export class LoanResolver {
@@ -38,6 +38,20 @@ export class LoanResolver {
   @Query(() => PortfolioSummary)
   portfolioSummary(@Arg("partnerId", () => ID, { nullable: true }) partnerId: string | null, @Ctx() ctx: Context) {
     return portfolioSummary(ctx, partnerId);
+  }
+
+  @Authorized()
+  @Query(() => [PortfolioDay], {
+    description:
+      "Money disbursed and collected per Asia/Jakarta day in [from, to] (at most 366 days), every day listed; scoped like portfolioSummary.",
+  })
+  portfolioSeries(
+    @Arg("from", () => DateScalar) from: string,
+    @Arg("to", () => DateScalar) to: string,
+    @Arg("partnerId", () => ID, { nullable: true }) partnerId: string | null,
+    @Ctx() ctx: Context,
+  ) {
+    return portfolioSeries(ctx, from, to, partnerId);
   }
 
   @FieldResolver(() => Application)

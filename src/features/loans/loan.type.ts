@@ -50,6 +50,27 @@ export class LoanStatusCount {
   @Field(() => MoneyScalar) outstandingAmount: bigint;
 }
 
+@ObjectType("DaysPastDueBucket", {
+  simpleResolvers: true,
+  description: "Active loans (CURRENT, LATE_*) whose daysPastDue lies in [minDays, maxDays] (maxDays null: no upper end).",
+})
+export class DaysPastDueBucket {
+  @Field(() => String, { description: '"0", "1-4", "5-29", "30-59", "60-89" or "90+".' }) label: string;
+  @Field(() => Int) minDays: number;
+  @Field(() => Int, { nullable: true }) maxDays: number | null;
+  @Field(() => Int) count: number;
+  @Field(() => MoneyScalar) outstandingAmount: bigint;
+}
+
+@ObjectType("PortfolioDay", { simpleResolvers: true, description: "Money moved on one Asia/Jakarta calendar day." })
+export class PortfolioDay {
+  @Field(() => DateScalar) date: string;
+  @Field(() => Int, { description: "Loans disbursed that day (as disbursedTotal counts them)." }) disbursedCount: number;
+  @Field(() => MoneyScalar, { description: "Σ disbursedAmount of the loans disbursed that day." }) disbursedAmount: bigint;
+  @Field(() => Int, { description: "Non-reversed PAYMENT and SETTLEMENT transactions paid that day." }) collectedCount: number;
+  @Field(() => MoneyScalar, { description: "Σ amount of those transactions (as collectedTotal)." }) collectedAmount: bigint;
+}
+
 @ObjectType("PortfolioSummary", { simpleResolvers: true })
 export class PortfolioSummary {
   @Field(() => Int) loanCount: number;
@@ -58,6 +79,8 @@ export class PortfolioSummary {
   @Field(() => MoneyScalar) collectedTotal: bigint;
   @Field(() => MoneyScalar) outstandingAmount: bigint;
   @Field(() => [LoanStatusCount]) byStatus: LoanStatusCount[];
+  @Field(() => [DaysPastDueBucket], { description: "The active loans by days past due: every bucket, in order, zeros included." })
+  byDaysPastDue: DaysPastDueBucket[];
 }
 
 @ObjectType("DailyUpdateResult", { simpleResolvers: true })

@@ -57,36 +57,6 @@ export async function countLoansPerParent(db: DbOrTx, viewer: Viewer, parent: Lo
   return countPerParent(db, loans, loans[parent], ids, [visible(loanScope, viewer), statusIn(loans.status, status)]);
 }
 
-export interface PortfolioRow {
-  status: string;
-  count: number;
-  disbursed: bigint;
-  outstanding: bigint;
-}
-
-/**
- * Loans by status (ordered by status code) with Σ disbursedAmount and Σ outstanding of their
- * installments; partnerId null = all loans. Which statuses count as disbursed or active is the
- * caller's rule.
- */
-export async function portfolioByStatus(db: DbOrTx, partnerId: string | null): Promise<PortfolioRow[]> {
-  const where = partnerId ? sql`where ${loans.partnerId} = ${partnerId}::uuid` : sql``;
-  // Each loan's outstanding amount is the read model's (Loan.outstandingAmount).
-  const outstanding = loanRead.fields.outstandingAmount.sql("ADMIN");
-  const rows = await queryRows<{ status: string; n: number; disbursed: string; outstanding: string }>(
-    db,
-    sql`select ${loans.status} as status, count(*)::int as n,
-               coalesce(sum(${loans.disbursedAmount}), 0)::text as disbursed,
-               coalesce(sum(${outstanding}), 0)::text as outstanding
-        from ${loans}
-        ${where}
-        group by ${loans.status}`,
-  );
-  return rows
-    .map((r) => ({ status: r.status, count: r.n, disbursed: BigInt(r.disbursed), outstanding: BigInt(r.outstanding) }))
-    .sort((a, b) => (LOAN_STATUS_CODES[a.status as LoanStatus] ?? 0) - (LOAN_STATUS_CODES[b.status as LoanStatus] ?? 0));
-}
-
 export async function collectedTotal(db: DbOrTx, partnerId: string | null): Promise<bigint> {
   // RULES §12.3: the amounts of non-reversed PAYMENT and SETTLEMENT transactions.
   const partner = partnerId ? sql`and l.partner_id = ${partnerId}::uuid` : sql``;
