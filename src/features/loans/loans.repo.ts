@@ -9,7 +9,7 @@ import type { PageArgs } from "../../shared/connections.js";
 import { isUuid } from "../../shared/ids.js";
 import { readByIds, readColumns, readRows } from "../../graphql/read-model.js";
 import { loanRead } from "./loan.read.js";
-import { ACTIVE_LOAN_STATUSES, LOAN_STATUS_CODES, type LoanStatus } from "../../domain/statuses.js";
+import { ACTIVE_LOAN_STATUSES } from "../../domain/statuses.js";
 
 export interface LoanFilterInput {
   status?: string[] | null;
