@@ -29,7 +29,7 @@ const newCustomer = (fullName?: string) => ({ ...registration(fullName ? { fullN
 const DISBURSE = `mutation($input: DisburseLoanInput!) { disburseLoan(input: $input) { id status } }`;
 
 describe("customer app example: generated files and types", () => {
-  it("the committed src/gql/ and dist/app.js are what npm run codegen:example generates", async () => {
+  it("the committed src/gql/ and bundle/app.js are what npm run codegen:example generates", async () => {
     expect(await staleFiles()).toEqual([]);
   });
 

@@ -3,7 +3,7 @@
  * installments and payoff quote, a loan quote, and my loans' status changes live. Every
  * operation is a typed document of src/documents.ts sent by documentId (src/client.ts), so the
  * page works against a gateway that runs only the manifest's documents (TRUSTED_DOCUMENTS).
- * Bundled into dist/app.js by `npm run codegen:example`.
+ * Bundled into bundle/app.js by `npm run codegen:example`.
  */
 import { createCustomerClient, GraphQLRequestError } from "./client.js";
 import { LoanQuote, Login, MyLoans, MyLoanStatus, RegisterCustomer } from "./documents.js";
