@@ -25,6 +25,7 @@ const ASSETS: [string, RegExp][] = [
   ["/assets/playground/playground.css", /^text\/css/],
   ["/assets/dashboard/dashboard.js", /^text\/javascript/],
   ["/assets/dashboard/dashboard.css", /^text\/css/],
+  ["/assets/examples/customer/app.js", /^text\/javascript/],
 ];
 
 async function base(): Promise<string> {
@@ -83,6 +84,11 @@ describe("playground and dashboard files", () => {
       "/node_modules/chart.js/dist/chart.umd.min.js",
       "/package.json",
       "/playground/x",
+      "/examples/customer/x",
+      "/examples/customer-app/index.html",
+      "/examples/customer-app/src/client.ts",
+      "/assets/examples/customer/app.ts",
+      "/assets/examples/customer/../../package.json",
     ]) {
       const res = await fetch(b + path);
       expect(res.status, path).toBe(404);
@@ -91,6 +97,18 @@ describe("playground and dashboard files", () => {
     const post = await fetch(b + "/playground", { method: "POST", body: "{}" });
     expect(post.status).toBe(405);
     expect(post.headers.get("allow")).toBe("GET, HEAD");
+  });
+
+  it("the customer app example (/examples/customer): the page with its CSP, and no token in it", async () => {
+    for (const path of ["/examples/customer", "/examples/customer/"]) {
+      const res = await fetch((await base()) + path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+      expect(res.headers.get("content-security-policy")).toContain("script-src 'self'");
+      const html = await res.text();
+      expect(html).toContain('<script src="/assets/examples/customer/app.js" defer></script>');
+      expect(html).not.toMatch(/Bearer|demoToken|page-config/);
+    }
   });
 
   it("development: the playground page carries a short-lived ADMIN token, never cached", async () => {
