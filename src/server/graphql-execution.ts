@@ -20,7 +20,7 @@ import { GraphQLError, type GraphQLSchema } from "graphql";
 import { viewerFromAuthorization, type TokenKey } from "../auth/tokens.js";
 import type { Viewer } from "../auth/viewer.js";
 import { createContext, type AppServices, type CompiledSlot, type Context } from "../graphql/context.js";
-import type { Logger } from "../shared/logger.js";
+import { childLogger, type Logger } from "../shared/logger.js";
 import { CompiledReadFastPath, plainRequest, singleResultContentType, type PlainRequest } from "./compiler/fast-path.js";
 import { CompiledReads } from "./compiler/plugin.js";
 import { formatError, statusForMediaType } from "./errors.js";
@@ -117,6 +117,13 @@ function queryTextOf(body: unknown, search: string): string | undefined {
   return typeof q === "string" ? q : undefined;
 }
 
+/** The operation's name: the body's operationName, else the document's first named operation. */
+function operationNameOf(body: unknown, text: string | undefined): string | undefined {
+  const given = body && typeof body === "object" ? (body as { operationName?: unknown }).operationName : undefined;
+  if (typeof given === "string" && /^[_A-Za-z][_0-9A-Za-z]{0,99}$/.test(given)) return given;
+  return text ? /^\s*(?:#[^\n]*\n\s*)*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]{0,99})/.exec(text)?.[1] : undefined;
+}
+
 /** The caller's X-Request-Id when it is a plain id, else a new one. */
 function requestIdOf(req: IncomingMessage): string {
   const given = req.headers["x-request-id"];
@@ -182,6 +189,9 @@ interface Call {
   res: ServerResponse;
   method: string;
   requestId: string;
+  /** The request's logger: its lines carry the request id and operation name (and trace ids). */
+  log: Logger;
+  operationName: string | undefined;
   started: number;
   clientIp: string;
   deadline: ReturnType<typeof executionDeadline>;
@@ -272,11 +282,14 @@ export class GraphQLExecution {
       sendJson(res, status, body, contentType);
       return;
     }
+    const operationName = operationNameOf(named.body, text);
     const call: Call = {
       req,
       res,
       method,
       requestId,
+      log: childLogger(o.logger, { requestId, ...(operationName ? { operation: operationName } : {}) }),
+      operationName,
       started: Date.now(),
       clientIp: clientIpOf(req, o.trustProxyHops),
       deadline: executionDeadline(o),
@@ -294,7 +307,7 @@ export class GraphQLExecution {
   /** The caller gets 504; the operation goes on in the background (a mutation may still commit). */
   private timedOut(call: Call, work: Promise<unknown>): void {
     work.catch(() => {});
-    this.o.logger.warn("graphql request timed out", { requestId: call.requestId, ms: Date.now() - call.started });
+    call.log.warn("graphql request timed out", { ms: Date.now() - call.started });
     const { ms } = call.deadline;
     sendJson(call.res, 504, errorBody("REQUEST_TIMEOUT", `The request took longer than ${ms} ms`, { timeoutMs: ms }));
   }
@@ -319,7 +332,7 @@ export class GraphQLExecution {
     this.fastPathAnswered++;
     call.res.writeHead(200, { "content-type": contentType, "content-length": Buffer.byteLength(answered.body) });
     call.res.end(answered.body);
-    this.o.logger.debug("graphql", { requestId: call.requestId, status: 200, ms: Date.now() - call.started, compiled: "fast" });
+    call.log.debug("graphql", { status: 200, ms: Date.now() - call.started, compiled: "fast" });
     return true;
   }
 
@@ -359,6 +372,6 @@ export class GraphQLExecution {
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();
     }
-    this.o.logger.debug("graphql", { requestId: call.requestId, status: res.statusCode, ms: Date.now() - call.started });
+    call.log.debug("graphql", { status: res.statusCode, ms: Date.now() - call.started });
   }
 }
