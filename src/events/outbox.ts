@@ -10,6 +10,7 @@ import { statusChanges, statusEvents } from "../db/schema.js";
 import { APPLICATION_STATUS_CODES, type ApplicationStatus } from "../features/applications/application-status.js";
 import { LOAN_STATUS_CODES, type LoanStatus } from "../features/payments/delinquency.js";
 import type { AppServices } from "../graphql/context.js";
+import { withSpan } from "../shared/tracing.js";
 
 export const EVENT_ORDER_LOCK = 727002;
 export const NOTIFY_CHANNEL = "status_events";
@@ -92,10 +93,13 @@ const wroteEvents = new WeakSet<object>();
  */
 export async function transact<T>(app: Pick<AppServices, "database" | "afterEventsCommitted">, fn: (tx: Tx) => Promise<T>): Promise<T> {
   let used: Tx | undefined;
-  const result = await app.database.db.transaction((tx) => {
-    used = tx;
-    return fn(tx);
-  });
+  // A trace span around the transaction: its statements (BEGIN/COMMIT aside) are its children.
+  const result = await withSpan("db.transaction", { "db.system": "postgresql", "db.system.name": "postgresql" }, () =>
+    app.database.db.transaction((tx) => {
+      used = tx;
+      return fn(tx);
+    }),
+  );
   if (used && wroteEvents.has(used)) app.afterEventsCommitted();
   return result;
 }

@@ -16,6 +16,7 @@ import {
   type HTTPGraphQLResponse,
 } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { trace } from "@opentelemetry/api";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import { viewerFromAuthorization, type TokenKey } from "../auth/tokens.js";
 import type { Viewer } from "../auth/viewer.js";
@@ -29,6 +30,11 @@ import { inputTextPlugin } from "./input-text.js";
 import type { OperationGuard } from "./limits.js";
 import { rewriteTrustedRequest, type DatabaseKeyValueCache, type TrustedDocuments } from "./persisted.js";
 import { clientIpOf } from "./rate-limit.js";
+import { withSpan } from "../shared/tracing.js";
+import { operationSpanName, tracingPlugin } from "./tracing.js";
+
+/** On the operation span: how it was answered ("compiled-fast-path", "compiled" or "resolvers"). */
+const EXECUTION_PATH = "graphql.execution.path";
 
 export interface GraphQLExecutionOptions {
   schema: GraphQLSchema;
@@ -234,6 +240,8 @@ export class GraphQLExecution {
         inputTextPlugin(),
         subscriptionsNotOverHttp(),
         finishedResponses(),
+        // parse / validate / execute spans under the operation span (off: nothing).
+        tracingPlugin(),
         // Last: answers compilable reads once every check above has passed (compiler/plugin.ts).
         ...(compiledReads ? [compiledReads.plugin()] : []),
       ],
@@ -300,8 +308,12 @@ export class GraphQLExecution {
     const jsonBody = method === "POST" && mediaTypeOf(req.headers["content-type"]) === "application/json";
     const plain = this.fastPath && jsonBody ? plainRequest(named.body) : undefined;
     const contentType = plain && singleResultContentType(req.headers.accept);
-    if (plain && contentType && (await this.answerBeforeApollo(call, plain, contentType))) return;
-    await this.answerWithApollo(call, named);
+    // The operation's trace span (tracing off: none), active for everything it runs.
+    const spanAttributes = operationName ? { "graphql.operation.name": operationName } : {};
+    await withSpan(operationSpanName(undefined, operationName), spanAttributes, async () => {
+      if (plain && contentType && (await this.answerBeforeApollo(call, plain, contentType))) return;
+      await this.answerWithApollo(call, named);
+    });
   };
 
   /** The caller gets 504; the operation goes on in the background (a mutation may still commit). */
@@ -330,6 +342,11 @@ export class GraphQLExecution {
     }
     if (answered.body === null) return false;
     this.fastPathAnswered++;
+    const span = trace.getActiveSpan();
+    if (span) {
+      span.setAttributes({ "graphql.operation.type": "query", [EXECUTION_PATH]: "compiled-fast-path" });
+      span.updateName(operationSpanName("query", call.operationName));
+    }
     call.res.writeHead(200, { "content-type": contentType, "content-length": Buffer.byteLength(answered.body) });
     call.res.end(answered.body);
     call.log.debug("graphql", { status: 200, ms: Date.now() - call.started, compiled: "fast" });
@@ -362,7 +379,9 @@ export class GraphQLExecution {
     res.statusCode = result.status ?? 200;
     if (result.body.kind === "complete") {
       // A compiled read: the body PostgreSQL built, as it is; otherwise Apollo's.
-      const body = run.compiledAnswer(result) ?? result.body.string;
+      const compiled = run.compiledAnswer(result);
+      const body = compiled ?? result.body.string;
+      trace.getActiveSpan()?.setAttribute(EXECUTION_PATH, compiled === undefined ? "resolvers" : "compiled");
       // Apollo answers parse, validation and variable errors with 400 whatever the media type;
       // for application/json GraphQL over HTTP asks for 200 (errors.ts).
       res.statusCode = statusForMediaType(res.statusCode, result.headers.get("content-type"), body);
