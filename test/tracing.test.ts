@@ -18,7 +18,9 @@ import { loadConfig, tracingConfig } from "../src/config.js";
 import { startTracing, tracingEnabled, type Tracing } from "../src/shared/tracing.js";
 import { makeCustomer, makeLoan, type LoanWorld } from "./support/factories.js";
 import { startExtraGateway, type ExtraGateway } from "./support/gateways.js";
+import { changeLoanStatus } from "./support/events.js";
 import { startGatewayProcess } from "./support/process.js";
+import { collect, gatewayWsUrl, subscribed, wsClient } from "./support/ws.js";
 import { adminToken, world } from "./support/world.js";
 
 interface OtlpValue {
@@ -220,6 +222,39 @@ describe("traces with OTEL configured (in-process, loopback receiver)", () => {
     expect(sql.map((s) => s.name), shape).toEqual(["SELECT"]);
     expect(sql[0]!.parentSpanId).toBe(execute!.spanId);
     expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain(loan.loan.id);
+  });
+
+  it("traces each subscription delivery, with the statements that built the event's payload", async () => {
+    const customer = await makeCustomer();
+    const watched = await makeLoan({ customer, status: "CURRENT", loanDate: "2026-01-10" });
+    // The world's gateway: its event bus is the one the committed change wakes (on PGlite too).
+    const client = wsClient(await gatewayWsUrl(), admin);
+    try {
+      const sub = collect(client, `subscription LoanWatch($loanId: ID) { loanStatusChanged(loanId: $loanId) { toStatus loan { id status } } }`, {
+        loanId: watched.loan.id,
+      });
+      await subscribed(1);
+      await changeLoanStatus(watched.loan.id, customer, "CURRENT", "LATE_1DPD");
+      const [event] = await sub.waitFor(1);
+      expect(event.loanStatusChanged).toMatchObject({ toStatus: "LATE_1DPD", loan: { id: watched.loan.id } });
+    } finally {
+      await client.dispose();
+    }
+    let delivery: ExportedSpan | undefined;
+    const deadline = Date.now() + 10_000;
+    while (!delivery && Date.now() < deadline) {
+      await tracing.forceFlush();
+      delivery = receiver.spans.find((s) => s.name === "subscription.delivery" && attr(s, "graphql.operation.name") === "LoanWatch");
+      if (!delivery) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(delivery).toBeDefined();
+    expect(attr(delivery!, "graphql.operation.type")).toBe("subscription");
+    expect(attr(delivery!, "gateway.event.id")).toMatch(/^\d+$/);
+    const spans = receiver.spans.filter((s) => s.traceId === delivery!.traceId);
+    console.log(`spans of one subscription delivery:\n${tree(spans)}`);
+    const children = spans.filter((s) => s.parentSpanId === delivery!.spanId);
+    expect(children.some((s) => attr(s, "db.system") === "postgresql" && /from "loans"/.test(String(attr(s, "db.statement")))), tree(spans)).toBe(true);
+    expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain(watched.loan.id);
   });
 });
 

@@ -9,6 +9,7 @@
 import {
   createSourceEventStream,
   execute,
+  getOperationAST,
   print,
   type ExecutionArgs,
   type ExecutionResult,
@@ -18,9 +19,10 @@ import { tracingEnabled, withSpan } from "../shared/tracing.js";
 /** What a subscription delivery span says: the operation and the event's id. */
 function deliveryAttributes(args: ExecutionArgs, payload: unknown): Record<string, string> {
   const id = (payload as { id?: unknown } | null)?.id;
+  const name = getOperationAST(args.document, args.operationName)?.name?.value;
   return {
     "graphql.operation.type": "subscription",
-    ...(args.operationName ? { "graphql.operation.name": args.operationName } : {}),
+    ...(name ? { "graphql.operation.name": name } : {}),
     ...(typeof id === "bigint" ? { "gateway.event.id": id.toString() } : {}),
   };
 }
