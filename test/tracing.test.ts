@@ -100,7 +100,7 @@ function tree(spans: ExportedSpan[]): string {
   const walk = (p: string | undefined, depth: number) => {
     for (const s of byParent.get(p) ?? []) {
       const keys = ["graphql.operation.type", "graphql.operation.name", "graphql.execution.path", "http.response.status_code", "db.system", "db.statement"];
-      const shown = keys.filter((k) => attr(s, k) !== undefined).map((k) => `${k}=${JSON.stringify(attr(s, k))}`);
+      const shown = keys.filter((k) => attr(s, k) !== undefined).map((k) => `${k}=${JSON.stringify(String(attr(s, k)).slice(0, 90))}`);
       out.push(`${"  ".repeat(depth)}${s.name}${shown.length ? `  {${shown.join(", ")}}` : ""}`);
       walk(s.spanId, depth + 1);
     }
@@ -297,7 +297,9 @@ describe("the gateway process (src/main.ts)", () => {
       const res = await fetch(gw.url.replace(/\/graphql$/, "/healthz"), { headers: { traceparent: `00-${traceId}-${hex(8)}-01` } });
       expect(res.status).toBe(200);
       expect(gw.output()).toContain('"msg":"tracing"');
-      expect(await gw.stop("SIGTERM")).toBe(0);
+      // main.ts installs its SIGTERM handler right after printing the development banner.
+      for (let i = 0; i < 200 && !gw.output().includes("ADMIN token"); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await gw.stop("SIGTERM"), gw.output()).toBe(0);
       const span = receiver.spans.find((s) => s.traceId === traceId);
       expect(span, gw.output()).toMatchObject({ name: "GET /healthz", service: "gateway-process" });
     } finally {

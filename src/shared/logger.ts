@@ -100,8 +100,20 @@ function wrap(p: PinoLogger): Logger {
     info: at("info"),
     warn: at("warn"),
     error: at("error"),
-    child: (bindings) => wrap(p.child(redact(bindings) as Record<string, unknown>)),
+    child: (bindings) => lazyChild(p, bindings),
   };
+}
+
+/** A child made on its first line written (a request at LOG_LEVEL=info usually writes none). */
+function lazyChild(p: PinoLogger, bindings: Record<string, unknown>): Logger {
+  let made: Logger | undefined;
+  const get = () => (made ??= wrap(p.child(redact(bindings) as Record<string, unknown>)));
+  const at =
+    (lvl: "debug" | "info" | "warn" | "error") =>
+    (msg: string, fields?: Record<string, unknown>): void => {
+      if (p.isLevelEnabled(lvl)) get()[lvl](msg, fields);
+    };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: (b) => get().child!(b) };
 }
 
 /**
