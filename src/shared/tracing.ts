@@ -137,9 +137,13 @@ export function sqlOperation(statement: string): string {
   return m ? m[1]!.toUpperCase() : "SQL";
 }
 
-/** A span per SQL statement: its text (placeholders, never the values) on db.statement. */
+/**
+ * A span per SQL statement: its text (placeholders, never the values) on db.statement. Only
+ * under a span (a request, an operation, a transaction, a delivery): the event bus's polls and
+ * other background statements would otherwise each be a trace of their own.
+ */
 export function withStatementSpan<T>(statement: string, fn: () => Promise<T>): Promise<T> {
-  if (!tracer) return fn();
+  if (!tracer || !trace.getActiveSpan()) return fn();
   const op = sqlOperation(statement);
   return withSpan(
     op,
