@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { TracingConfig } from "./shared/tracing.js";
 
 export interface Config {
   nodeEnv: "development" | "production" | "test";
@@ -51,6 +52,8 @@ export interface Config {
   persistedQueryMaxEntries: number;
   /** Path of a trusted-documents manifest ({"<sha256>": "<document>"}); set: only those for non-ADMIN. */
   trustedDocuments: string | undefined;
+  /** OpenTelemetry traces over OTLP/HTTP (the standard OTEL_* variables); undefined = off. */
+  tracing: TracingConfig | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -70,6 +73,45 @@ function boolVar(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+/** "k=v,k2=v2" (OTEL_EXPORTER_OTLP_HEADERS), values percent-decoded. */
+function otlpHeaders(raw: string | undefined, name: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (raw ?? "").split(",")) {
+    if (!part.trim()) continue;
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new ConfigError(`${name} must be a list of key=value pairs`);
+    out[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+/**
+ * Traces are on when an OTLP endpoint is set (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is, or
+ * OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces) or OTEL_TRACES_EXPORTER=otlp (localhost:4318), and
+ * off when none is set, with OTEL_TRACES_EXPORTER=none or OTEL_SDK_DISABLED=true.
+ */
+export function tracingConfig(env: NodeJS.ProcessEnv): TracingConfig | undefined {
+  if (boolVar(env, "OTEL_SDK_DISABLED", false)) return undefined;
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? "").split(",").map((e) => e.trim().toLowerCase()).filter(Boolean);
+  if (exporters.includes("none")) return undefined;
+  const unsupported = exporters.find((e) => e !== "otlp");
+  if (unsupported) throw new ConfigError(`OTEL_TRACES_EXPORTER: only otlp (OTLP over HTTP) or none are supported, got "${unsupported}"`);
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined;
+  const url =
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
+    (base ? `${base.replace(/\/+$/, "")}/v1/traces` : exporters.includes("otlp") ? "http://localhost:4318/v1/traces" : undefined);
+  if (!url) return undefined;
+  if (!/^https?:\/\/[^/]/.test(url)) throw new ConfigError(`the OTLP traces endpoint must be an http:// or https:// URL, got "${url}"`);
+  return {
+    tracesUrl: url,
+    serviceName: env.OTEL_SERVICE_NAME || "julo-lending-gateway",
+    headers: {
+      ...otlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS, "OTEL_EXPORTER_OTLP_HEADERS"),
+      ...otlpHeaders(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS, "OTEL_EXPORTER_OTLP_TRACES_HEADERS"),
+    },
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -128,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     persistedQueryRegistrationsPerHour: intVar(env, "PERSISTED_QUERY_REGISTRATIONS_PER_HOUR", 100, 0, 1_000_000),
     persistedQueryMaxEntries: intVar(env, "PERSISTED_QUERY_MAX_ENTRIES", 5_000, 1, 10_000_000),
     trustedDocuments: env.TRUSTED_DOCUMENTS || undefined,
+    tracing: tracingConfig(env),
   };
 }
 

@@ -5,6 +5,7 @@ import { openDatabase, startServer } from "./app.js";
 import { mintToken, tokenKey } from "./auth/tokens.js";
 import { startDailyUpdateTimer } from "./features/loans/daily-update-timer.js";
 import { createLogger } from "./shared/logger.js";
+import { startTracing, type Tracing } from "./shared/tracing.js";
 import { isEmpty, seedPortfolio } from "./demo/seed.js";
 import { TrustedDocuments } from "./server/persisted.js";
 
@@ -27,6 +28,12 @@ async function main() {
     database: config.databaseUrl ? "postgres" : `pglite:${config.dataDir}`,
     env: config.nodeEnv,
   });
+  // Traces only when OTEL_* configure them (config.ts); otherwise no SDK is loaded at all.
+  let tracing: Tracing | undefined;
+  if (config.tracing) {
+    tracing = await startTracing(config.tracing);
+    logger.info("tracing", { exporter: "otlp-http", url: config.tracing.tracesUrl, serviceName: config.tracing.serviceName });
+  }
   let trustedDocuments: TrustedDocuments | undefined;
   try {
     trustedDocuments = config.trustedDocuments ? TrustedDocuments.load(config.trustedDocuments) : undefined;
@@ -128,6 +135,8 @@ async function main() {
       await timerStopped;
       logger.debug("shutdown: closing the database");
       await database.close();
+      // The last spans are exported before the process exits.
+      await tracing?.shutdown().catch((err) => logger.warn("trace export at shutdown failed", { error: err }));
       clearTimeout(deadline);
       logger.info("stopped");
       process.exit(0);

@@ -7,9 +7,10 @@ import { PGlite } from "@electric-sql/pglite";
 import type { SQL } from "drizzle-orm";
 import type { Logger } from "drizzle-orm/logger";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import { drizzle as drizzlePostgres, PostgresJsSession } from "drizzle-orm/postgres-js";
+import { drizzle as drizzlePglite, PglitePreparedQuery } from "drizzle-orm/pglite";
+import { drizzle as drizzlePostgres, PostgresJsPreparedQuery, PostgresJsSession } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import { withStatementSpan } from "../shared/tracing.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
@@ -81,6 +82,24 @@ function prepareDrizzleStatements(): void {
   };
 }
 
+/**
+ * A trace span per statement drizzle sends (shared/tracing.ts: its text, never its values), on
+ * both drivers; with tracing off the wrapper only tests a flag. `textQuery` does the same.
+ */
+let statementsTraced = false;
+function traceStatements(): void {
+  if (statementsTraced) return;
+  statementsTraced = true;
+  for (const proto of [PostgresJsPreparedQuery.prototype, PglitePreparedQuery.prototype] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>[]) {
+    for (const method of ["execute", "all"]) {
+      const original = proto[method]!;
+      proto[method] = function (this: { queryString: string }, ...args: unknown[]) {
+        return withStatementSpan(this.queryString, () => original.apply(this, args));
+      };
+    }
+  }
+}
+
 export interface ConnectOptions {
   databaseUrl?: string;
   /** PGlite directory; "memory://" (or undefined) keeps it in memory. */
@@ -91,6 +110,7 @@ export interface ConnectOptions {
 }
 
 export async function connect(opts: ConnectOptions): Promise<Database> {
+  traceStatements();
   if (opts.databaseUrl) {
     const pg = postgres(opts.databaseUrl, {
       max: opts.poolMax ?? 10,
@@ -137,7 +157,7 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
       },
       async textQuery(text, params, prepare = true) {
         notify(text, params);
-        const rows = await pg.unsafe<{ data: string | null }[]>(text, params as postgres.ParameterOrJSON<never>[], prepare ? prepared : unprepared);
+        const rows = await withStatementSpan(text, () => pg.unsafe<{ data: string | null }[]>(text, params as postgres.ParameterOrJSON<never>[], prepare ? prepared : unprepared));
         return rows[0]?.data ?? null;
       },
       async close() {
@@ -164,7 +184,7 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
     },
     async textQuery(text, params) {
       notify(text, params);
-      const res = await pglite.query<{ data: string | null }>(text, params);
+      const res = await withStatementSpan(text, () => pglite.query<{ data: string | null }>(text, params));
       return res.rows[0]?.data ?? null;
     },
     async close() {

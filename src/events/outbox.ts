@@ -9,6 +9,7 @@ import type { Db, Tx } from "../db/client.js";
 import { statusChanges, statusEvents } from "../db/schema.js";
 import { eventRow, historyRow, type StatusChangeInput } from "../domain/status-changes.js";
 import type { AppServices } from "../graphql/context.js";
+import { withSpan } from "../shared/tracing.js";
 
 export const EVENT_ORDER_LOCK = 727002;
 export const NOTIFY_CHANNEL = "status_events";
@@ -39,10 +40,13 @@ const wroteEvents = new WeakSet<object>();
  */
 export async function transact<T>(app: Pick<AppServices, "database" | "afterEventsCommitted">, fn: (tx: Tx) => Promise<T>): Promise<T> {
   let used: Tx | undefined;
-  const result = await app.database.db.transaction((tx) => {
-    used = tx;
-    return fn(tx);
-  });
+  // A trace span around the transaction: its statements (BEGIN/COMMIT aside) are its children.
+  const result = await withSpan("db.transaction", { "db.system": "postgresql", "db.system.name": "postgresql" }, () =>
+    app.database.db.transaction((tx) => {
+      used = tx;
+      return fn(tx);
+    }),
+  );
   if (used && wroteEvents.has(used)) app.afterEventsCommitted();
   return result;
 }

@@ -9,10 +9,23 @@
 import {
   createSourceEventStream,
   execute,
+  getOperationAST,
   print,
   type ExecutionArgs,
   type ExecutionResult,
 } from "graphql";
+import { tracingEnabled, withSpan } from "../shared/tracing.js";
+
+/** What a subscription delivery span says: the operation and the event's id. */
+function deliveryAttributes(args: ExecutionArgs, payload: unknown): Record<string, string> {
+  const id = (payload as { id?: unknown } | null)?.id;
+  const name = getOperationAST(args.document, args.operationName)?.name?.value;
+  return {
+    "graphql.operation.type": "subscription",
+    ...(name ? { "graphql.operation.name": name } : {}),
+    ...(typeof id === "bigint" ? { "gateway.event.id": id.toString() } : {}),
+  };
+}
 
 /** Results are kept this long after an event was first executed (late subscribers of a burst). */
 const KEEP_MS = 30_000;
@@ -35,7 +48,12 @@ export class SharedSubscriptionExecution {
     if (!isAsyncIterable(stream)) return stream as ExecutionResult;
     const ctx = args.contextValue as { viewer?: unknown } | undefined;
     const groupKey = `${print(args.document)}\u0000${args.operationName ?? ""}\u0000${stableJson(args.variableValues ?? {})}\u0000${stableJson(ctx?.viewer ?? null)}`;
-    return mapAsyncIterator(stream as AsyncIterableIterator<unknown>, (payload) => this.run(groupKey, args, payload));
+    // A trace span per event delivered to this subscriber (tracing off: none).
+    return mapAsyncIterator(stream as AsyncIterableIterator<unknown>, (payload) =>
+      tracingEnabled()
+        ? withSpan("subscription.delivery", deliveryAttributes(args, payload), () => this.run(groupKey, args, payload))
+        : this.run(groupKey, args, payload),
+    );
   };
 
   private run(groupKey: string, args: ExecutionArgs, payload: unknown): Promise<ExecutionResult> {

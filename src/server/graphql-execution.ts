@@ -16,11 +16,12 @@ import {
   type HTTPGraphQLResponse,
 } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { trace } from "@opentelemetry/api";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import { viewerFromAuthorization, type TokenKey } from "../auth/tokens.js";
 import type { Viewer } from "../auth/viewer.js";
 import { createContext, type AppServices, type CompiledSlot, type Context } from "../graphql/context.js";
-import type { Logger } from "../shared/logger.js";
+import { childLogger, type Logger } from "../shared/logger.js";
 import { CompiledReadFastPath, plainRequest, singleResultContentType, type PlainRequest } from "./compiler/fast-path.js";
 import { CompiledReads } from "./compiler/plugin.js";
 import { formatError, statusForMediaType } from "./errors.js";
@@ -29,6 +30,11 @@ import { inputTextPlugin } from "./input-text.js";
 import type { OperationGuard } from "./limits.js";
 import { rewriteTrustedRequest, type DatabaseKeyValueCache, type TrustedDocuments } from "./persisted.js";
 import { clientIpOf } from "./rate-limit.js";
+import { withSpan } from "../shared/tracing.js";
+import { operationSpanName, tracingPlugin } from "./tracing.js";
+
+/** On the operation span: how it was answered ("compiled-fast-path", "compiled" or "resolvers"). */
+const EXECUTION_PATH = "graphql.execution.path";
 
 export interface GraphQLExecutionOptions {
   schema: GraphQLSchema;
@@ -117,6 +123,13 @@ function queryTextOf(body: unknown, search: string): string | undefined {
   return typeof q === "string" ? q : undefined;
 }
 
+/** The operation's name: the body's operationName, else the document's first named operation. */
+function operationNameOf(body: unknown, text: string | undefined): string | undefined {
+  const given = body && typeof body === "object" ? (body as { operationName?: unknown }).operationName : undefined;
+  if (typeof given === "string" && /^[_A-Za-z][_0-9A-Za-z]{0,99}$/.test(given)) return given;
+  return text ? /^\s*(?:#[^\n]*\n\s*)*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]{0,99})/.exec(text)?.[1] : undefined;
+}
+
 /** The caller's X-Request-Id when it is a plain id, else a new one. */
 function requestIdOf(req: IncomingMessage): string {
   const given = req.headers["x-request-id"];
@@ -182,6 +195,9 @@ interface Call {
   res: ServerResponse;
   method: string;
   requestId: string;
+  /** The request's logger: its lines carry the request id and operation name (and trace ids). */
+  log: Logger;
+  operationName: string | undefined;
   started: number;
   clientIp: string;
   deadline: ReturnType<typeof executionDeadline>;
@@ -224,6 +240,8 @@ export class GraphQLExecution {
         inputTextPlugin(),
         subscriptionsNotOverHttp(),
         finishedResponses(),
+        // parse / validate / execute spans under the operation span (off: nothing).
+        tracingPlugin(),
         // Last: answers compilable reads once every check above has passed (compiler/plugin.ts).
         ...(compiledReads ? [compiledReads.plugin()] : []),
       ],
@@ -272,11 +290,14 @@ export class GraphQLExecution {
       sendJson(res, status, body, contentType);
       return;
     }
+    const operationName = operationNameOf(named.body, text);
     const call: Call = {
       req,
       res,
       method,
       requestId,
+      log: childLogger(o.logger, { requestId, ...(operationName ? { operation: operationName } : {}) }),
+      operationName,
       started: Date.now(),
       clientIp: clientIpOf(req, o.trustProxyHops),
       deadline: executionDeadline(o),
@@ -287,14 +308,18 @@ export class GraphQLExecution {
     const jsonBody = method === "POST" && mediaTypeOf(req.headers["content-type"]) === "application/json";
     const plain = this.fastPath && jsonBody ? plainRequest(named.body) : undefined;
     const contentType = plain && singleResultContentType(req.headers.accept);
-    if (plain && contentType && (await this.answerBeforeApollo(call, plain, contentType))) return;
-    await this.answerWithApollo(call, named);
+    // The operation's trace span (tracing off: none), active for everything it runs.
+    const spanAttributes = operationName ? { "graphql.operation.name": operationName } : {};
+    await withSpan(operationSpanName(undefined, operationName), spanAttributes, async () => {
+      if (plain && contentType && (await this.answerBeforeApollo(call, plain, contentType))) return;
+      await this.answerWithApollo(call, named);
+    });
   };
 
   /** The caller gets 504; the operation goes on in the background (a mutation may still commit). */
   private timedOut(call: Call, work: Promise<unknown>): void {
     work.catch(() => {});
-    this.o.logger.warn("graphql request timed out", { requestId: call.requestId, ms: Date.now() - call.started });
+    call.log.warn("graphql request timed out", { ms: Date.now() - call.started });
     const { ms } = call.deadline;
     sendJson(call.res, 504, errorBody("REQUEST_TIMEOUT", `The request took longer than ${ms} ms`, { timeoutMs: ms }));
   }
@@ -317,9 +342,14 @@ export class GraphQLExecution {
     }
     if (answered.body === null) return false;
     this.fastPathAnswered++;
+    const span = trace.getActiveSpan();
+    if (span) {
+      span.setAttributes({ "graphql.operation.type": "query", [EXECUTION_PATH]: "compiled-fast-path" });
+      span.updateName(operationSpanName("query", call.operationName));
+    }
     call.res.writeHead(200, { "content-type": contentType, "content-length": Buffer.byteLength(answered.body) });
     call.res.end(answered.body);
-    this.o.logger.debug("graphql", { requestId: call.requestId, status: 200, ms: Date.now() - call.started, compiled: "fast" });
+    call.log.debug("graphql", { status: 200, ms: Date.now() - call.started, compiled: "fast" });
     return true;
   }
 
@@ -349,7 +379,9 @@ export class GraphQLExecution {
     res.statusCode = result.status ?? 200;
     if (result.body.kind === "complete") {
       // A compiled read: the body PostgreSQL built, as it is; otherwise Apollo's.
-      const body = run.compiledAnswer(result) ?? result.body.string;
+      const compiled = run.compiledAnswer(result);
+      const body = compiled ?? result.body.string;
+      trace.getActiveSpan()?.setAttribute(EXECUTION_PATH, compiled === undefined ? "resolvers" : "compiled");
       // Apollo answers parse, validation and variable errors with 400 whatever the media type;
       // for application/json GraphQL over HTTP asks for 200 (errors.ts).
       res.statusCode = statusForMediaType(res.statusCode, result.headers.get("content-type"), body);
@@ -359,6 +391,6 @@ export class GraphQLExecution {
       for await (const chunk of result.body.asyncIterator) res.write(chunk);
       res.end();
     }
-    this.o.logger.debug("graphql", { requestId: call.requestId, status: res.statusCode, ms: Date.now() - call.started });
+    call.log.debug("graphql", { status: res.statusCode, ms: Date.now() - call.started });
   }
 }

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../shared/logger.js";
 import type { ShutdownGate } from "./lifecycle.js";
+import { tracedRequest } from "./tracing.js";
 
 export const MAX_BODY_BYTES = 1_000_000;
 
@@ -76,7 +77,9 @@ export interface HttpRoutes {
 /** The HTTP server with the gateway's routes and timeouts (not yet listening). */
 export function createHttpServer(routes: HttpRoutes): Server {
   const { gate, database, logger } = routes;
-  const httpServer = createServer(async (req, res) => {
+  // Each request in a trace span continuing the caller's traceparent (tracing.ts; off: no span).
+  const httpServer = createServer((req, res) => tracedRequest(req, res, () => serve(req, res)));
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     gate.requestStarted();
     try {
       if (gate.closing) res.setHeader("connection", "close");
@@ -118,7 +121,7 @@ export function createHttpServer(routes: HttpRoutes): Server {
     } finally {
       gate.requestEnded();
     }
-  });
+  };
   httpServer.requestTimeout = 30_000;
   httpServer.headersTimeout = 15_000;
   httpServer.keepAliveTimeout = 5_000;

@@ -1,19 +1,50 @@
 /**
- * Structured JSON logs (one object a line). Known secrets and identity numbers are redacted
- * before anything is written: PIN, PIN hashes, NIK, tokens, Authorization headers, and the
- * parameters of failed SQL statements (drizzle's "Failed query: … params: …" messages carry the
- * row being written: name, NIK, phone, e-mail, PIN hash). An error is logged as its name,
- * message, SQLSTATE `code` and its cause chain (the driver's own message says what failed).
+ * Structured JSON logs (one object a line) through pino. Known secrets and identity numbers are
+ * redacted before anything is written: PIN, PIN hashes, NIK, tokens, Authorization headers (pino
+ * `redact` paths, and by key name at any depth), and by pattern inside strings: bearer
+ * credentials, JWTs, scrypt PIN hashes, 16-digit NIKs and the parameters of failed SQL statements
+ * (drizzle's "Failed query: … params: …" messages carry the row being written: name, NIK, phone,
+ * e-mail, PIN hash). An error is logged as its name, message, SQLSTATE `code` and its cause chain
+ * (the driver's own message says what failed). While a trace span is active (tracing.ts), every
+ * line carries its `trace_id` and `span_id`.
  */
+import { isSpanContextValid, trace } from "@opentelemetry/api";
+import { pino, type Logger as PinoLogger } from "pino";
+
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 const SECRET_KEYS = /^(pin|pinhash|pin_hash|nik|token|authorization|password|secret|jwt|jwtsecret)$/i;
+
+/** pino's own path redaction (the key-name rule above also covers them at any depth). */
+const REDACT_PATHS = [
+  "pin",
+  "pinHash",
+  "nik",
+  "token",
+  "authorization",
+  "password",
+  "jwtSecret",
+  "*.pin",
+  "*.pinHash",
+  "*.nik",
+  "*.token",
+  "*.authorization",
+  "*.password",
+  "headers.authorization",
+  "req.headers.authorization",
+];
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /** A logger whose every line also carries `bindings` (e.g. one request's id and operation). */
+  child?(bindings: Record<string, unknown>): Logger;
+}
+
+/** `logger.child(bindings)`, or the logger itself when it has no children (a test's capture). */
+export function childLogger(logger: Logger, bindings: Record<string, unknown>): Logger {
+  return logger.child ? logger.child(bindings) : logger;
 }
 
 function redactString(value: string): string {
@@ -48,17 +79,59 @@ function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
-export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stdout.write(l + "\n")): Logger {
-  const min = ORDER[level];
-  const log = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
-    if (ORDER[lvl] < min) return;
-    const entry = { time: new Date().toISOString(), level: lvl, msg: redact(msg), ...(fields ? (redact(fields) as object) : {}) };
-    write(JSON.stringify(entry));
-  };
+/** The active span's ids (tracing.ts), on every line logged while it is active. */
+function traceFields(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const sc = span.spanContext();
+  return isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : {};
+}
+
+function wrap(p: PinoLogger): Logger {
+  const at =
+    (lvl: "debug" | "info" | "warn" | "error") =>
+    (msg: string, fields?: Record<string, unknown>): void => {
+      if (!p.isLevelEnabled(lvl)) return;
+      if (fields) p[lvl](redact(fields) as object, redactString(msg));
+      else p[lvl](redactString(msg));
+    };
   return {
-    debug: (m, f) => log("debug", m, f),
-    info: (m, f) => log("info", m, f),
-    warn: (m, f) => log("warn", m, f),
-    error: (m, f) => log("error", m, f),
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    child: (bindings) => lazyChild(p, bindings),
   };
+}
+
+/** A child made on its first line written (a request at LOG_LEVEL=info usually writes none). */
+function lazyChild(p: PinoLogger, bindings: Record<string, unknown>): Logger {
+  let made: Logger | undefined;
+  const get = () => (made ??= wrap(p.child(redact(bindings) as Record<string, unknown>)));
+  const at =
+    (lvl: "debug" | "info" | "warn" | "error") =>
+    (msg: string, fields?: Record<string, unknown>): void => {
+      if (p.isLevelEnabled(lvl)) get()[lvl](msg, fields);
+    };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: (b) => get().child!(b) };
+}
+
+/**
+ * A pino logger at `level` (LOG_LEVEL) writing one JSON object a line to stdout, or to `write`
+ * (one call per line, without the newline: tests capture lines this way).
+ */
+export function createLogger(level: LogLevel, write?: (line: string) => void): Logger {
+  const destination = write ? { write: (chunk: string) => write(chunk.endsWith("\n") ? chunk.slice(0, -1) : chunk) } : pino.destination({ dest: 1, sync: true });
+  const p = pino(
+    {
+      level,
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      mixin: traceFields,
+    },
+    destination,
+  );
+  return wrap(p);
 }

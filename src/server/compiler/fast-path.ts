@@ -18,6 +18,7 @@ import Negotiator from "negotiator";
 import type { Viewer } from "../../auth/viewer.js";
 import { checkInputText } from "../input-text.js";
 import type { OperationGuard } from "../limits.js";
+import { withSpan } from "../../shared/tracing.js";
 import { sha256Hex } from "../persisted.js";
 import type { CompiledReads } from "./plugin.js";
 
@@ -93,8 +94,8 @@ export class CompiledReadFastPath {
     if (source.length > MAX_SOURCE) return null;
     let p: Prepared | null = null;
     try {
-      const document = parse(source, this.guard.parseOptions);
-      if (validate(this.schema, document).length === 0) p = { document };
+      const document = withSpan("graphql.parse", {}, () => parse(source, this.guard.parseOptions));
+      if (withSpan("graphql.validate", {}, () => validate(this.schema, document)).length === 0) p = { document };
     } catch {
       p = null;
     }
@@ -124,6 +125,8 @@ export class CompiledReadFastPath {
     } catch {
       return null; // Apollo runs the same check and answers with its error
     }
-    return this.reads.answer(this.schema, p.document, operation, req.variables, viewer);
+    return withSpan("graphql.execute", {}, () =>
+      this.reads.answer(this.schema, p.document, operation, req.variables, viewer),
+    );
   }
 }
