@@ -51,6 +51,12 @@ export interface Config {
   persistedQueryMaxEntries: number;
   /** Path of a trusted-documents manifest ({"<sha256>": "<document>"}); set: only those for non-ADMIN. */
   trustedDocuments: string | undefined;
+  /** Prometheus /metrics on a port of its own (then not on the main port); undefined = on the main port. */
+  metricsPort: number | undefined;
+  /** Address the metrics port binds to. */
+  metricsHost: string;
+  /** Distinct operation names kept as metric labels (besides the trusted documents'); the rest share "other". */
+  metricsOperationNames: number;
 }
 
 export class ConfigError extends Error {}
@@ -128,6 +134,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     persistedQueryRegistrationsPerHour: intVar(env, "PERSISTED_QUERY_REGISTRATIONS_PER_HOUR", 100, 0, 1_000_000),
     persistedQueryMaxEntries: intVar(env, "PERSISTED_QUERY_MAX_ENTRIES", 5_000, 1, 10_000_000),
     trustedDocuments: env.TRUSTED_DOCUMENTS || undefined,
+    metricsPort: env.METRICS_PORT ? intVar(env, "METRICS_PORT", 0, 1, 65535) : undefined,
+    metricsHost: env.METRICS_HOST || "127.0.0.1",
+    metricsOperationNames: intVar(env, "METRICS_OPERATION_NAMES", 200, 0, 10_000),
   };
 }
 
