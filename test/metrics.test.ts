@@ -7,7 +7,10 @@
 import { networkInterfaces } from "node:os";
 import type { Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase } from "../src/app.js";
 import { ConfigError, loadConfig } from "../src/config.js";
+import { runDailyUpdate } from "../src/features/loans/daily-update.js";
+import { GatewayMetrics } from "../src/server/metrics.js";
 import type { LoanWorld } from "./support/factories.js";
 import { makeCustomer, makeLoan, makePartner } from "./support/factories.js";
 import { startExtraGateway, type ExtraGateway } from "./support/gateways.js";
@@ -187,6 +190,26 @@ describe("/metrics on the main port", () => {
     expect(floods.length).toBe(200 - [...names].filter((n) => !n.startsWith("Flood") && n !== "other" && n !== "unnamed").length);
     const other = s.filter((x) => x.name === "gateway_graphql_operation_duration_seconds_count" && x.labels.operation_name === "other");
     expect(other.reduce((t, x) => t + x.value, 0)).toBe(1000 - floods.length);
+  });
+});
+
+describe("daily update", () => {
+  it("runs and their duration are counted by outcome (on an embedded database of its own: the update touches every loan)", async () => {
+    const database = await openDatabase({});
+    try {
+      const metrics = new GatewayMetrics({ database });
+      const app = { database, afterEventsCommitted: () => {}, metrics };
+      await runDailyUpdate(app, { asOf: "2026-03-20", now: new Date() });
+      await expect(runDailyUpdate(app, { asOf: "2026-02-30", now: new Date() })).rejects.toThrow();
+      const s = parseScrape(await metrics.scrape());
+      expect(valueOf(s, "gateway_daily_update_runs_total", { outcome: "ok" })).toBe(1);
+      expect(valueOf(s, "gateway_daily_update_runs_total", { outcome: "error" })).toBe(1);
+      expect(valueOf(s, "gateway_daily_update_duration_seconds_count")).toBe(2);
+      expect(valueOf(s, "gateway_db_statement_duration_seconds_count", { driver: "pglite" })).toBeGreaterThanOrEqual(3);
+      metrics.close();
+    } finally {
+      await database.close();
+    }
   });
 });
 
