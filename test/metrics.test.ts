@@ -232,6 +232,11 @@ describe("METRICS_PORT", () => {
     expect((await scrape(gw.gateway.metricsUrl!.replace("/metrics", "/graphql"))).status).toBe(404);
   });
 
+  it("a metrics port already taken fails the start (EADDRINUSE)", async () => {
+    const taken = Number(new URL(gw.gateway.metricsUrl!).port);
+    await expect(startExtraGateway({ metrics: { port: taken } })).rejects.toThrow(/EADDRINUSE/);
+  });
+
   it("is configured by METRICS_PORT and METRICS_HOST", () => {
     expect(loadConfig({ NODE_ENV: "test" })).toMatchObject({ metricsPort: undefined, metricsHost: "127.0.0.1", metricsOperationNames: 200 });
     expect(loadConfig({ NODE_ENV: "test", METRICS_PORT: "9464", METRICS_HOST: "10.0.0.5" })).toMatchObject({ metricsPort: 9464, metricsHost: "10.0.0.5" });

@@ -128,9 +128,17 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     keepAliveMs: opts.wsKeepAliveMs,
     metrics,
   });
+  const stop = () => shutDown({ gate, httpServer, websocket, pruning, events: services.events, graphql, restoreProcessSettings, logger });
   const { port, url } = await listen(httpServer, opts.port, opts.host);
-  const metricsServer =
-    opts.metrics?.port === undefined ? undefined : await startMetricsServer(metrics, opts.metrics.port, opts.metrics.host ?? "127.0.0.1");
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  try {
+    if (opts.metrics?.port !== undefined) metricsServer = await startMetricsServer(metrics, opts.metrics.port, opts.metrics.host ?? "127.0.0.1");
+  } catch (err) {
+    // The metrics port is taken (or its address is not ours): nothing of this gateway is left running.
+    await stop();
+    metrics.close();
+    throw err;
+  }
   return {
     url,
     port,
@@ -141,7 +149,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     metrics,
     metricsUrl: metricsServer?.url,
     close: async () => {
-      await shutDown({ gate, httpServer, websocket, pruning, events: services.events, graphql, restoreProcessSettings, logger });
+      await stop();
       await metricsServer?.close();
       metrics.close();
     },
