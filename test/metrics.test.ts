@@ -16,7 +16,7 @@ import { makeCustomer, makeLoan, makePartner } from "./support/factories.js";
 import { startExtraGateway, type ExtraGateway } from "./support/gateways.js";
 import { LOGIN } from "./support/registration.js";
 import { collect, settle, wsClient } from "./support/ws.js";
-import { adminToken, codeOf, tokenFor } from "./support/world.js";
+import { adminToken, codeOf, tokenFor, usingPostgres } from "./support/world.js";
 
 interface Sample {
   name: string;
@@ -87,6 +87,9 @@ describe("/metrics on the main port", () => {
   it("a scrape holds the operations by name, type, outcome and path; refusals by reason; HTTP by status; pool, statements, subscriptions, deliveries, outbox lag and process metrics", async () => {
     const before = parseScrape((await scrape(metricsUrl)).text);
     const statementsBefore = valueOf(before, "gateway_db_statement_duration_seconds_count") ?? 0;
+    // The factory wrote the loan's events behind this gateway's back: on PGlite (no NOTIFY, no
+    // poll) its bus has not dispatched them yet, so they are its outbox lag until the next wake-up.
+    if (!usingPostgres()) expect(valueOf(before, "gateway_outbox_lag_seconds")).toBeGreaterThan(0);
 
     // A compiled read (the fast path) and a read by the resolvers.
     const read = await gw.gql(POINT, { id: l.loan.id }, partnerToken);
@@ -149,7 +152,7 @@ describe("/metrics on the main port", () => {
     expect(valueOf(s, "gateway_subscription_events_delivered_total", { role: "PARTNER" })).toBe(events.events.length);
     expect(valueOf(s, "gateway_outbox_lag_seconds")).toBe(0);
 
-    const driver = (await import("./support/world.js")).usingPostgres() ? "postgres" : "pglite";
+    const driver = usingPostgres() ? "postgres" : "pglite";
     expect(valueOf(s, "gateway_db_pool_connections_max", { driver })).toBe(driver === "postgres" ? 10 : 1);
     expect(valueOf(s, "gateway_db_pool_connections_in_use", { driver })).toBeGreaterThanOrEqual(0);
     expect(valueOf(s, "gateway_db_pool_waiting", { driver })).toBe(0);
