@@ -101,6 +101,9 @@ describe("/metrics on the main port", () => {
     expect(codeOf(await gw.gql(COSTLY, { n: 100 }, partnerToken))).toBe("QUERY_TOO_COMPLEX");
     const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: __typename`).join(" ");
     expect(codeOf(await gw.gql(`query Aliased { ${aliases} }`, {}, partnerToken))).toBe("QUERY_TOO_COMPLEX");
+    // A body over 1 MB.
+    const big = await gw.post({ query: `query Big { __typename }`, variables: { pad: "x".repeat(1_100_000) } }, partnerToken);
+    expect(big.status).toBe(413);
     // A login over the limit (1 per window) from one client address.
     const login = { input: { phone: "081234567890", pin: "123456" } };
     await gw.gql(LOGIN, login, null, { "x-forwarded-for": "10.9.8.7" });
@@ -141,6 +144,8 @@ describe("/metrics on the main port", () => {
     expect(valueOf(s, "gateway_refusals_total", { code: "QUERY_TOO_COMPLEX", reason: "maxCost" })).toBe(1);
     expect(valueOf(s, "gateway_refusals_total", { code: "QUERY_TOO_COMPLEX", reason: "maxAliases" })).toBe(1);
     expect(valueOf(s, "gateway_refusals_total", { code: "RATE_LIMITED", reason: "authRateLimit" })).toBe(1);
+    expect(valueOf(s, "gateway_refusals_total", { code: "PAYLOAD_TOO_LARGE", reason: "maxBodyBytes" })).toBe(1);
+    expect(valueOf(s, "gateway_http_requests_total", { route: "/graphql", status: "413" })).toBe(1);
 
     expect(valueOf(s, "gateway_http_requests_total", { route: "/graphql", status: "200" })).toBeGreaterThanOrEqual(5);
     expect(valueOf(s, "gateway_http_requests_total", { route: "/graphql", status: "429" })).toBe(1);
