@@ -138,15 +138,6 @@ export class GatewayMetrics {
       labelNames: ["role"],
       registers,
     });
-    const lag = () => this.events?.oldestUndeliveredAgeSeconds() ?? Promise.resolve(0);
-    new Gauge({
-      name: "gateway_outbox_lag_seconds",
-      help: "Age of the oldest status event committed but not yet dispatched by this gateway's event bus (0 when none)",
-      registers,
-      async collect() {
-        this.set(await lag());
-      },
-    });
     this.dailyUpdateRuns = new Counter({
       name: "gateway_daily_update_runs_total",
       help: "Daily update runs in this process (timer or runDailyUpdate mutation), by outcome",
@@ -194,6 +185,16 @@ export class GatewayMetrics {
       labelNames: ["driver"],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
       registers,
+    });
+    // After the pool's gauges: its query would otherwise count itself as a connection in use.
+    const lag = () => this.events?.oldestUndeliveredAgeSeconds() ?? Promise.resolve(0);
+    new Gauge({
+      name: "gateway_outbox_lag_seconds",
+      help: "Age of the oldest status event committed but not yet dispatched by this gateway's event bus (0 when none)",
+      registers,
+      async collect() {
+        this.set(await lag());
+      },
     });
     const statements = this.statementDuration.labels(driver);
     this.stopStatements = pool.onStatement((seconds) => statements.observe(seconds));
