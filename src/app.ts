@@ -56,6 +56,8 @@ export interface StartOptions {
     GatewayOptions,
     "limits" | "authRateLimit" | "trustProxyHops" | "requestTimeoutMs" | "adminRequestTimeoutMs" | "persistedQueries" | "trustedDocuments"
   >;
+  /** Prometheus metrics: own port or the main one (see GatewayOptions). */
+  metrics?: GatewayOptions["metrics"];
 }
 
 export async function startServer(opts: StartOptions): Promise<Gateway> {
@@ -71,6 +73,7 @@ export async function startServer(opts: StartOptions): Promise<Gateway> {
     wsKeepAliveMs: opts.wsKeepAliveMs,
     compileReads: opts.compileReads,
     compiledFastPath: opts.compiledFastPath,
+    metrics: opts.metrics,
     ...opts.guard,
   });
 }

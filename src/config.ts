@@ -54,6 +54,12 @@ export interface Config {
   trustedDocuments: string | undefined;
   /** OpenTelemetry traces over OTLP/HTTP (the standard OTEL_* variables); undefined = off. */
   tracing: TracingConfig | undefined;
+  /** Prometheus /metrics on a port of its own (then not on the main port); undefined = on the main port. */
+  metricsPort: number | undefined;
+  /** Address the metrics port binds to. */
+  metricsHost: string;
+  /** Distinct operation names kept as metric labels (besides the trusted documents'); the rest share "other". */
+  metricsOperationNames: number;
 }
 
 export class ConfigError extends Error {}
@@ -171,6 +177,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     persistedQueryMaxEntries: intVar(env, "PERSISTED_QUERY_MAX_ENTRIES", 5_000, 1, 10_000_000),
     trustedDocuments: env.TRUSTED_DOCUMENTS || undefined,
     tracing: tracingConfig(env),
+    metricsPort: env.METRICS_PORT ? intVar(env, "METRICS_PORT", 0, 1, 65535) : undefined,
+    metricsHost: env.METRICS_HOST || "127.0.0.1",
+    metricsOperationNames: intVar(env, "METRICS_OPERATION_NAMES", 200, 0, 10_000),
   };
 }
 

@@ -59,6 +59,7 @@ async function main() {
     wsKeepAliveMs: config.wsKeepAliveMs,
     compileReads: config.compiledReads,
     compiledFastPath: config.compiledFastPath,
+    metrics: { port: config.metricsPort, host: config.metricsHost, operationNames: config.metricsOperationNames },
     guard: {
       limits: { maxLength: config.maxQueryLength, maxTokens: config.maxQueryTokens, maxAliases: config.maxQueryAliases },
       authRateLimit: { perWindow: config.authRateLimitPerMinute },
@@ -75,7 +76,7 @@ async function main() {
       trustedDocuments,
     },
   });
-  logger.info("listening", { url: `${gateway.url}/graphql` });
+  logger.info("listening", { url: `${gateway.url}/graphql`, metrics: gateway.metricsUrl ?? `${gateway.url}/metrics` });
 
   if (config.seedDemo && (await isEmpty(gateway.app))) {
     const started = Date.now();
@@ -95,6 +96,7 @@ async function main() {
       `  Playground:  ${pages}/playground`,
       `  Dashboard:   ${pages}/dashboard   (partner view; "Use demo partner" at localhost/127.0.0.1)`,
       `  Health:      ${gateway.url}/healthz  ${gateway.url}/readyz`,
+      `  Metrics:     ${gateway.metricsUrl ?? `${gateway.url}/metrics   (ADMIN token, or from this machine)`}`,
       `  Database:    ${database.kind === "pglite" ? `embedded PGlite in ${config.dataDir}` : "PostgreSQL (DATABASE_URL)"}`,
       "",
       "  ADMIN token (12 h; paste into the playground's headers as",

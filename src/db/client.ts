@@ -11,6 +11,7 @@ import { drizzle as drizzlePglite, PglitePreparedQuery } from "drizzle-orm/pglit
 import { drizzle as drizzlePostgres, PostgresJsPreparedQuery, PostgresJsSession } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { withStatementSpan } from "../shared/tracing.js";
+import { PoolStats, trackedPglite, trackedPostgres } from "./pool-stats.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
@@ -34,6 +35,8 @@ export interface Database {
    * sends it unnamed, so nothing stays behind on the connection.
    */
   textQuery(text: string, params: unknown[], prepare?: boolean): Promise<string | null>;
+  /** Statements and transactions in flight, and statement times (pool-stats.ts; metrics.ts). */
+  pool: PoolStats;
 }
 
 type QueryListener = (query: string, params: unknown[]) => void;
@@ -143,7 +146,8 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
       },
     });
     prepareDrizzleStatements();
-    const db = drizzlePostgres(pg, { schema, logger }) as unknown as Db;
+    const pool = new PoolStats(opts.poolMax ?? 10);
+    const db = drizzlePostgres(trackedPostgres(pg, pool), { schema, logger }) as unknown as Db;
     // `simple: false`: postgres.js would otherwise use the simple protocol (re-planned every
     // call) for a statement without parameters.
     const prepared = { prepare: true, simple: false } as unknown as { prepare: boolean };
@@ -152,12 +156,17 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
       kind: "postgres",
       db,
       pg,
+      pool,
       async ping() {
         await pg`select 1`;
       },
       async textQuery(text, params, prepare = true) {
         notify(text, params);
-        const rows = await withStatementSpan(text, () => pg.unsafe<{ data: string | null }[]>(text, params as postgres.ParameterOrJSON<never>[], prepare ? prepared : unprepared));
+        const rows = await pool.track(
+          withStatementSpan(text, () => pg.unsafe<{ data: string | null }[]>(text, params as postgres.ParameterOrJSON<never>[], prepare ? prepared : unprepared)),
+          true,
+          true,
+        );
         return rows[0]?.data ?? null;
       },
       async close() {
@@ -174,17 +183,19 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
   }
   await pglite.waitReady;
   await pglite.exec("set time zone 'UTC'");
-  const db = drizzlePglite(pglite, { schema, logger }) as unknown as Db;
+  const pool = new PoolStats(1);
+  const db = drizzlePglite(trackedPglite(pglite, pool), { schema, logger }) as unknown as Db;
   return {
     kind: "pglite",
     db,
     pglite,
+    pool,
     async ping() {
       await pglite.query("select 1");
     },
     async textQuery(text, params) {
       notify(text, params);
-      const res = await withStatementSpan(text, () => pglite.query<{ data: string | null }>(text, params));
+      const res = await pool.track(withStatementSpan(text, () => pglite.query<{ data: string | null }>(text, params)), true, true);
       return res.rows[0]?.data ?? null;
     },
     async close() {

@@ -169,6 +169,8 @@ export interface EventBusOptions {
   /** Safety-net poll interval; NOTIFY and in-process wake-ups are immediate. */
   pollMs?: number;
   clock?: { now(): Date };
+  /** Called once per event delivered to a subscription, with the subscriber's role (metrics.ts). */
+  onDelivered?: (role: Viewer["role"]) => void;
 }
 
 export class EventBus {
@@ -186,6 +188,27 @@ export class EventBus {
 
   get subscriberCount(): number {
     return this.subscribers.size;
+  }
+
+  /** Open subscriptions by the subscriber's role (metrics.ts). */
+  subscribersByRole(): Map<string, number> {
+    const byRole = new Map<string, number>();
+    for (const s of this.subscribers) byRole.set(s.viewer.role, (byRole.get(s.viewer.role) ?? 0) + 1);
+    return byRole;
+  }
+
+  /**
+   * Age in seconds (by the bus's clock, the one events are stamped with) of the oldest committed
+   * event this bus has not dispatched yet; 0 when it is up to date (metrics.ts, at scrape time).
+   */
+  async oldestUndeliveredAgeSeconds(): Promise<number> {
+    const [row] = await this.opts.database.db
+      .select({ at: sql<number | string | null>`extract(epoch from min(${statusEvents.at}))::float8` })
+      .from(statusEvents)
+      .where(gt(statusEvents.id, this.lastId));
+    if (row?.at == null) return 0;
+    const now = (this.opts.clock?.now() ?? new Date()).getTime() / 1000;
+    return Math.max(0, now - Number(row.at));
   }
 
   async start(): Promise<void> {
@@ -277,6 +300,7 @@ export class EventBus {
     // At the token's exp (the wall clock, as jose checks it; not the business clock) the stream
     // fails with UNAUTHENTICATED; the WebSocket then closes with 4403 (server/websocket.ts).
     const cancelExpiry = atTokenExpiry(viewer, () => sub.fail(unauthenticated("Token expired")));
+    const onDelivered = this.opts.onDelivered;
     const cleanup = () => {
       this.subscribers.delete(sub);
       cancelExpiry();
@@ -307,6 +331,7 @@ export class EventBus {
             if (replay.length) {
               const row = replay.shift()!;
               lastDelivered = row.id;
+              onDelivered?.(viewer.role);
               return { value: toDelivered(row, viewer), done: false };
             }
             if (!replayDone) continue;
@@ -314,6 +339,7 @@ export class EventBus {
             if (r.done) return { value: undefined, done: true };
             if (r.value.id <= lastDelivered) continue; // already replayed
             lastDelivered = r.value.id;
+            onDelivered?.(viewer.role);
             return { value: toDelivered(r.value, viewer), done: false };
           }
         } catch (err) {

@@ -27,6 +27,8 @@ export interface AppServices {
   events: EventBus;
   /** PIN hashing override (the demo seed reuses one hash; everything else uses scrypt). */
   hashPin?: (pin: string) => Promise<string>;
+  /** Daily update runs and their duration, for the gateway's metrics (server/metrics.ts). */
+  metrics?: { dailyUpdate(seconds: number, ok: boolean): void };
 }
 
 export interface Context {

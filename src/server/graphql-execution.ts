@@ -28,6 +28,7 @@ import { formatError, statusForMediaType } from "./errors.js";
 import { errorBody, HttpError, readBody, sendJson } from "./http-routes.js";
 import { inputTextPlugin } from "./input-text.js";
 import type { OperationGuard } from "./limits.js";
+import type { GatewayMetrics } from "./metrics.js";
 import { rewriteTrustedRequest, type DatabaseKeyValueCache, type TrustedDocuments } from "./persisted.js";
 import { clientIpOf } from "./rate-limit.js";
 import { withSpan } from "../shared/tracing.js";
@@ -54,6 +55,8 @@ export interface GraphQLExecutionOptions {
   /** HTTP execution deadline (default 30 s; ADMIN: 10 min). */
   requestTimeoutMs?: number;
   adminRequestTimeoutMs?: number;
+  /** Times operations and counts refusals (metrics.ts). */
+  metrics?: GatewayMetrics;
 }
 
 /**
@@ -124,10 +127,16 @@ function queryTextOf(body: unknown, search: string): string | undefined {
 }
 
 /** The operation's name: the body's operationName, else the document's first named operation. */
-function operationNameOf(body: unknown, text: string | undefined): string | undefined {
+function loggedOperationName(body: unknown, text: string | undefined): string | undefined {
   const given = body && typeof body === "object" ? (body as { operationName?: unknown }).operationName : undefined;
   if (typeof given === "string" && /^[_A-Za-z][_0-9A-Za-z]{0,99}$/.test(given)) return given;
   return text ? /^\s*(?:#[^\n]*\n\s*)*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]{0,99})/.exec(text)?.[1] : undefined;
+}
+
+/** The operationName a POST body or GET query string gives, if any (metrics.ts bounds it). */
+function requestOperationName(body: unknown, search: string): string | undefined {
+  const n = body && typeof body === "object" ? (body as { operationName?: unknown }).operationName : new URLSearchParams(search).get("operationName");
+  return typeof n === "string" ? n : undefined;
 }
 
 /** The caller's X-Request-Id when it is a plain id, else a new one. */
@@ -233,6 +242,7 @@ export class GraphQLExecution {
       stopOnTerminationSignals: false,
       csrfPrevention: true,
       plugins: [
+        ...(o.metrics ? [o.metrics.plugin()] : []),
         ApolloServerPluginCacheControlDisabled(),
         ApolloServerPluginLandingPageDisabled(),
         // Length, trusted documents, aliases, depth/cost, introspection, rate limit (limits.ts).
@@ -280,6 +290,9 @@ export class GraphQLExecution {
     const text = queryTextOf(named.body, named.search);
     const refused = text === undefined ? undefined : o.guard.precheck(text);
     if (refused) {
+      const { code } = refused;
+      o.metrics?.refusal(code, refused.message, refused.extensions);
+      o.metrics?.operation(requestOperationName(named.body, named.search), "unknown", code, "none", 0);
       // Served like Apollo's own request errors: in the media type the Accept header chose, with
       // 400 for application/graphql-response+json and 200 for the legacy application/json
       // (statusForMediaType in errors.ts); 400 application/json where Apollo would not answer.
@@ -290,7 +303,7 @@ export class GraphQLExecution {
       sendJson(res, status, body, contentType);
       return;
     }
-    const operationName = operationNameOf(named.body, text);
+    const operationName = loggedOperationName(named.body, text);
     const call: Call = {
       req,
       res,
@@ -319,6 +332,7 @@ export class GraphQLExecution {
   /** The caller gets 504; the operation goes on in the background (a mutation may still commit). */
   private timedOut(call: Call, work: Promise<unknown>): void {
     work.catch(() => {});
+    this.o.metrics?.refusal("REQUEST_TIMEOUT", "");
     call.log.warn("graphql request timed out", { ms: Date.now() - call.started });
     const { ms } = call.deadline;
     sendJson(call.res, 504, errorBody("REQUEST_TIMEOUT", `The request took longer than ${ms} ms`, { timeoutMs: ms }));
@@ -326,6 +340,7 @@ export class GraphQLExecution {
 
   /** The fast path (compiler/fast-path.ts): true when the request has been answered (or timed out). */
   private async answerBeforeApollo(call: Call, plain: PlainRequest, contentType: string): Promise<boolean> {
+    const started = performance.now();
     let viewer: Viewer | undefined;
     try {
       viewer = await viewerFromAuthorization(this.o.tokens, call.req.headers.authorization);
@@ -349,6 +364,7 @@ export class GraphQLExecution {
     }
     call.res.writeHead(200, { "content-type": contentType, "content-length": Buffer.byteLength(answered.body) });
     call.res.end(answered.body);
+    this.o.metrics?.operation(plain.resolvedName, "query", "OK", "compiled", (performance.now() - started) / 1000);
     call.log.debug("graphql", { status: 200, ms: Date.now() - call.started, compiled: "fast" });
     return true;
   }

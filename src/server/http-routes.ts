@@ -8,7 +8,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../shared/logger.js";
+import type { TokenKey } from "../auth/tokens.js";
 import type { ShutdownGate } from "./lifecycle.js";
+import { mayScrape, sendScrape, type GatewayMetrics } from "./metrics.js";
 import { tracedRequest } from "./tracing.js";
 
 export const MAX_BODY_BYTES = 1_000_000;
@@ -72,27 +74,40 @@ export interface HttpRoutes {
   /** Counts requests in flight; once closing, /graphql answers 503 and /readyz "unavailable". */
   gate: ShutdownGate;
   logger: Logger;
+  /** Counts requests by route and status; serves /metrics when `metricsRoute` is set (metrics.ts). */
+  metrics?: GatewayMetrics;
+  metricsRoute?: { tokens: TokenKey };
 }
 
 /** The HTTP server with the gateway's routes and timeouts (not yet listening). */
 export function createHttpServer(routes: HttpRoutes): Server {
   const { gate, database, logger } = routes;
+  const { metrics, metricsRoute } = routes;
   // Each request in a trace span continuing the caller's traceparent (tracing.ts; off: no span).
   const httpServer = createServer((req, res) => tracedRequest(req, res, () => serve(req, res)));
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     gate.requestStarted();
+    // The route label of the request's metrics: a fixed set of values.
+    let route = "other";
     try {
       if (gate.closing) res.setHeader("connection", "close");
       const url = new URL(req.url ?? "/", "http://localhost");
       if (url.pathname === "/graphql") {
+        route = "/graphql";
         if (gate.closing) {
           sendJson(res, 503, errorBody("SERVICE_UNAVAILABLE", "Server is shutting down"));
           return;
         }
         await routes.graphql(req, res, url);
       } else if (url.pathname === "/healthz") {
+        route = "/healthz";
         sendJson(res, 200, { status: "ok" });
+      } else if (url.pathname === "/metrics" && metrics && metricsRoute) {
+        route = "/metrics";
+        if (await mayScrape(req, metricsRoute.tokens)) await sendScrape(metrics, req, res);
+        else sendJson(res, 403, errorBody("FORBIDDEN", "Metrics are available to ADMIN tokens and to this machine only"));
       } else if (url.pathname === "/readyz") {
+        route = "/readyz";
         try {
           if (gate.closing) throw new Error("shutting down");
           await Promise.race([
@@ -104,15 +119,17 @@ export function createHttpServer(routes: HttpRoutes): Server {
           sendJson(res, 503, { status: "unavailable" });
         }
       } else if (await routes.statics(req, res, url)) {
-        // playground, dashboard and their files
+        route = "static"; // playground, dashboard and their files
       } else if (routes.extraRoutes && (await routes.extraRoutes(req, res))) {
-        // handled
+        route = "extra";
       } else {
         sendJson(res, 404, { error: "Not found" });
       }
     } catch (err) {
       if (err instanceof HttpError) {
-        if (!res.headersSent) sendJson(res, err.status, errorBody(err.status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", err.message));
+        const code = err.status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST";
+        metrics?.refusal(code, err.message);
+        if (!res.headersSent) sendJson(res, err.status, errorBody(code, err.message));
       } else {
         logger.error("request failed", { error: err });
         if (!res.headersSent) sendJson(res, 500, errorBody("INTERNAL_SERVER_ERROR", "Internal server error"));
@@ -120,6 +137,7 @@ export function createHttpServer(routes: HttpRoutes): Server {
       }
     } finally {
       gate.requestEnded();
+      metrics?.httpRequest(route, res.statusCode);
     }
   };
   httpServer.requestTimeout = 30_000;

@@ -16,6 +16,7 @@ import { createAbuseLimits } from "./abuse-limits.js";
 import { GraphQLExecution } from "./graphql-execution.js";
 import { createHttpServer, listen } from "./http-routes.js";
 import { installProcessSettings, shutDown, ShutdownGate, startHourlyPruning, startServices } from "./lifecycle.js";
+import { GatewayMetrics, operationNamesOf, startMetricsServer } from "./metrics.js";
 import type { QueryLimits } from "./limits.js";
 import type { TrustedDocuments } from "./persisted.js";
 import { buildGatewaySchema } from "./schema.js";
@@ -67,6 +68,12 @@ export interface GatewayOptions {
   persistedQueries?: false | { ttlSeconds?: number; registrationsPerHour?: number; maxEntries?: number; windowMs?: number; now?: () => number };
   /** Trusted-documents mode: non-ADMIN callers may run only these documents. */
   trustedDocuments?: TrustedDocuments;
+  /**
+   * Prometheus metrics (metrics.ts). `port` set: /metrics on that port of `host` (default
+   * 127.0.0.1), unauthenticated, and not on the main port; unset: on the main port for ADMIN
+   * tokens and loopback callers. `operationNames`: distinct operation names kept as labels (200).
+   */
+  metrics?: { port?: number; host?: string; operationNames?: number };
 }
 
 export interface Gateway {
@@ -78,6 +85,9 @@ export interface Gateway {
   subscriptionExecutions(): number;
   /** HTTP reads answered by a compiled statement: in all, and by the fast path before Apollo. */
   compiledReads(): { answered: number; fastPath: number };
+  /** The Prometheus metrics; `metricsUrl` is set when they are served on a port of their own. */
+  metrics: GatewayMetrics;
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -85,11 +95,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { database, logger, jwtSecret, development } = opts;
   const schema = buildGatewaySchema();
   const tokens = tokenKey(jwtSecret);
-  const services = await startServices({ database, logger, clock: opts.clock, jwtSecret, eventRetentionDays: opts.eventRetentionDays });
+  const metrics = new GatewayMetrics({
+    database,
+    operationNames: opts.metrics?.operationNames,
+    knownOperationNames: opts.trustedDocuments ? operationNamesOf(opts.trustedDocuments.documents()) : undefined,
+  });
+  const services = await startServices({ database, logger, clock: opts.clock, jwtSecret, eventRetentionDays: opts.eventRetentionDays, metrics });
   const limits = createAbuseLimits({ ...opts, schema });
   const pruning = startHourlyPruning({ pruneEvents: services.pruneEvents, limits: [limits.rateLimiter, limits.apq?.cache], logger });
   const restoreProcessSettings = installProcessSettings({ logger, jwtSecret });
-  const graphql = await GraphQLExecution.start({ ...opts, schema, app: services.app, tokens, guard: limits.guard, apq: limits.apq });
+  const graphql = await GraphQLExecution.start({ ...opts, schema, app: services.app, tokens, guard: limits.guard, apq: limits.apq, metrics });
   const gate = new ShutdownGate();
   const httpServer = createHttpServer({
     graphql: graphql.handle,
@@ -98,6 +113,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     database,
     gate,
     logger,
+    metrics,
+    // With a metrics port, /metrics is only there.
+    metricsRoute: opts.metrics?.port === undefined ? { tokens } : undefined,
   });
   const websocket = attachWebSocket({
     httpServer,
@@ -108,8 +126,19 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     gate,
     trustProxyHops: opts.trustProxyHops,
     keepAliveMs: opts.wsKeepAliveMs,
+    metrics,
   });
+  const stop = () => shutDown({ gate, httpServer, websocket, pruning, events: services.events, graphql, restoreProcessSettings, logger });
   const { port, url } = await listen(httpServer, opts.port, opts.host);
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  try {
+    if (opts.metrics?.port !== undefined) metricsServer = await startMetricsServer(metrics, opts.metrics.port, opts.metrics.host ?? "127.0.0.1");
+  } catch (err) {
+    // The metrics port is taken (or its address is not ours): nothing of this gateway is left running.
+    await stop();
+    metrics.close();
+    throw err;
+  }
   return {
     url,
     port,
@@ -117,7 +146,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     app: services.app,
     subscriptionExecutions: websocket.executions,
     compiledReads: () => graphql.counts(),
-    close: () =>
-      shutDown({ gate, httpServer, websocket, pruning, events: services.events, graphql, restoreProcessSettings, logger }),
+    metrics,
+    metricsUrl: metricsServer?.url,
+    close: async () => {
+      await stop();
+      await metricsServer?.close();
+      metrics.close();
+    },
   };
 }

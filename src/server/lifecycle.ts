@@ -10,6 +10,7 @@ import type { AppServices, Clock } from "../graphql/context.js";
 import { setCursorSecret } from "../shared/connections.js";
 import type { Logger } from "../shared/logger.js";
 import { setUnexpectedErrorReporter } from "./errors.js";
+import type { GatewayMetrics } from "./metrics.js";
 
 export interface Services {
   events: EventBus;
@@ -26,16 +27,20 @@ export async function startServices(o: {
   jwtSecret: string;
   /** Status events are kept at least this many days (default 7). */
   eventRetentionDays?: number;
+  /** Counts deliveries and daily updates, reads subscriptions and the outbox lag. */
+  metrics?: GatewayMetrics;
 }): Promise<Services> {
-  const { database, logger } = o;
-  const events = new EventBus({ database, logger, clock: o.clock });
+  const { database, logger, metrics } = o;
+  const events = new EventBus({ database, logger, clock: o.clock, onDelivered: metrics && ((role) => metrics.eventDelivered(role)) });
   await events.start();
+  if (metrics) metrics.events = events;
   const app: AppServices = {
     database,
     clock: o.clock,
     jwtSecret: o.jwtSecret,
     afterEventsCommitted: () => events.wake(),
     events,
+    metrics,
   };
   const retentionDays = o.eventRetentionDays ?? 7;
   const pruneEvents = () =>

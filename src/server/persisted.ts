@@ -202,6 +202,11 @@ export class TrustedDocuments {
     return this.byHash.size;
   }
 
+  /** The documents' texts (metrics.ts keeps their operation names as labels). */
+  documents(): Iterable<string> {
+    return this.byHash.values();
+  }
+
   get(hash: string): string | undefined {
     return this.byHash.get(hash.toLowerCase());
   }

@@ -18,6 +18,7 @@ import { MAX_BODY_BYTES } from "./http-routes.js";
 import { checkInputText } from "./input-text.js";
 import type { ShutdownGate } from "./lifecycle.js";
 import type { OperationGuard } from "./limits.js";
+import type { GatewayMetrics } from "./metrics.js";
 import { clientIpOf } from "./rate-limit.js";
 import { checkResolvedSubscribe, closeExpiredSocket, formatSubscriptionResult } from "./ws-operations.js";
 
@@ -32,6 +33,8 @@ export interface WebSocketOptions {
   trustProxyHops?: number;
   /** A ping frame every N ms; a peer that stops answering is dropped (default 12 s). */
   keepAliveMs?: number;
+  /** Counts the operations refused by a limit (metrics.ts). */
+  metrics?: GatewayMetrics;
 }
 
 export interface GraphQLWebSocket {
@@ -86,7 +89,11 @@ export function attachWebSocket(o: WebSocketOptions): GraphQLWebSocket {
         const viewer = ctx.extra.viewer ?? { role: "ANONYMOUS" as const };
         if (tokenExpired(viewer)) return [unauthenticated("Token expired")];
         const prepared = await guard.prepareWsOperation(payload, viewer, clientIpOf(ctx.extra.request, o.trustProxyHops));
-        if (Array.isArray(prepared)) return prepared;
+        if (Array.isArray(prepared)) {
+          const first = prepared[0];
+          if (first) o.metrics?.refusal(first.extensions.code as string | undefined, first.message, first.extensions);
+          return prepared;
+        }
         const refused = checkResolvedSubscribe(schema, prepared.document, prepared.operation, payload.variables ?? {}, checkInputText);
         if (refused) return refused;
         if (tokenExpired(viewer)) return [unauthenticated("Token expired")];

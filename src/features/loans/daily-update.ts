@@ -57,7 +57,7 @@ export const DAILY_UPDATE_BATCH_SIZE = 500;
 /** `actor` of every status change the daily update makes. */
 export const DAILY_UPDATE_ACTOR = "system";
 
-export type DailyUpdateApp = Pick<AppServices, "database" | "afterEventsCommitted">;
+export type DailyUpdateApp = Pick<AppServices, "database" | "afterEventsCommitted" | "metrics">;
 
 export interface DailyUpdateOptions {
   /** The calendar date (Asia/Jakarta, YYYY-MM-DD) to evaluate as of. */
@@ -226,8 +226,21 @@ async function expireOffers(tx: Tx, asOf: string, now: Date): Promise<number> {
   return changes.length;
 }
 
-/** Runs the daily update as of `asOf` (see the module comment) and records the run. */
+/** Runs the daily update as of `asOf` (see the module comment) and records the run (and its duration in the metrics). */
 export async function runDailyUpdate(app: DailyUpdateApp, opts: DailyUpdateOptions): Promise<DailyUpdateCounts> {
+  if (!app.metrics) return dailyUpdate(app, opts);
+  const started = performance.now();
+  let ok = false;
+  try {
+    const result = await dailyUpdate(app, opts);
+    ok = true;
+    return result;
+  } finally {
+    app.metrics.dailyUpdate((performance.now() - started) / 1000, ok);
+  }
+}
+
+async function dailyUpdate(app: DailyUpdateApp, opts: DailyUpdateOptions): Promise<DailyUpdateCounts> {
   const asOf = parseDate(opts.asOf);
   offerExpiryCutoff(asOf); // throws for an asOf it cannot evaluate, before any batch is written
   const batchSize = opts.batchSize ?? DAILY_UPDATE_BATCH_SIZE;

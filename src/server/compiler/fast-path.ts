@@ -27,6 +27,8 @@ export interface PlainRequest {
   source: string;
   operationName: string | undefined;
   variables: Record<string, unknown> | undefined;
+  /** Set by `answer`: the name of the operation it ran (metrics.ts labels it). */
+  resolvedName?: string;
 }
 
 /**
@@ -42,7 +44,7 @@ export function plainRequest(body: unknown): PlainRequest | undefined {
   if (typeof query !== "string") return undefined;
   if (operationName !== undefined && typeof operationName !== "string") return undefined;
   if (variables !== undefined && (variables === null || typeof variables !== "object" || Array.isArray(variables))) return undefined;
-  return { source: query, operationName, variables: variables as Record<string, unknown> | undefined };
+  return { source: query, operationName, variables: variables as Record<string, unknown> | undefined, resolvedName: undefined };
 }
 
 const APPLICATION_JSON = "application/json; charset=utf-8";
@@ -111,6 +113,7 @@ export class CompiledReadFastPath {
     if (!p) return null;
     const operation: OperationDefinitionNode | null | undefined = getOperationAST(p.document, req.operationName);
     if (!operation || operation.operation !== "query") return null;
+    req.resolvedName = operation.name?.value;
     try {
       await this.guard.checkOperation({
         source: req.source,
