@@ -31,7 +31,7 @@ import type { OperationGuard } from "./limits.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { rewriteTrustedRequest, type DatabaseKeyValueCache, type TrustedDocuments } from "./persisted.js";
 import { clientIpOf } from "./rate-limit.js";
-import { withSpan } from "../shared/tracing.js";
+import { tracingEnabled, withSpan } from "../shared/tracing.js";
 import { operationSpanName, tracingPlugin } from "./tracing.js";
 
 /** On the operation span: how it was answered ("compiled-fast-path", "compiled" or "resolvers"). */
@@ -321,12 +321,14 @@ export class GraphQLExecution {
     const jsonBody = method === "POST" && mediaTypeOf(req.headers["content-type"]) === "application/json";
     const plain = this.fastPath && jsonBody ? plainRequest(named.body) : undefined;
     const contentType = plain && singleResultContentType(req.headers.accept);
-    // The operation's trace span (tracing off: none), active for everything it runs.
-    const spanAttributes = operationName ? { "graphql.operation.name": operationName } : {};
-    await withSpan(operationSpanName(undefined, operationName), spanAttributes, async () => {
+    const answer = async () => {
       if (plain && contentType && (await this.answerBeforeApollo(call, plain, contentType))) return;
       await this.answerWithApollo(call, named);
-    });
+    };
+    // The operation's trace span, active for everything it runs (tracing off: no span, no wrapper).
+    if (!tracingEnabled()) return answer();
+    const spanAttributes = operationName ? { "graphql.operation.name": operationName } : {};
+    await withSpan(operationSpanName(undefined, operationName), spanAttributes, answer);
   };
 
   /** The caller gets 504; the operation goes on in the background (a mutation may still commit). */

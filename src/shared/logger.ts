@@ -104,16 +104,41 @@ function wrap(p: PinoLogger): Logger {
   };
 }
 
-/** A child made on its first line written (a request at LOG_LEVEL=info usually writes none). */
+/**
+ * A child made on its first line written (a request at LOG_LEVEL=info usually writes none). A
+ * class, so that a request's logger costs one small object and no closures on the hot path.
+ */
+class LazyChild implements Logger {
+  private made: Logger | undefined;
+
+  constructor(
+    private readonly p: PinoLogger,
+    private readonly bindings: Record<string, unknown>,
+  ) {}
+
+  private get target(): Logger {
+    return (this.made ??= wrap(this.p.child(redact(this.bindings) as Record<string, unknown>)));
+  }
+
+  debug(msg: string, fields?: Record<string, unknown>): void {
+    if (this.p.isLevelEnabled("debug")) this.target.debug(msg, fields);
+  }
+  info(msg: string, fields?: Record<string, unknown>): void {
+    if (this.p.isLevelEnabled("info")) this.target.info(msg, fields);
+  }
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    if (this.p.isLevelEnabled("warn")) this.target.warn(msg, fields);
+  }
+  error(msg: string, fields?: Record<string, unknown>): void {
+    if (this.p.isLevelEnabled("error")) this.target.error(msg, fields);
+  }
+  child(bindings: Record<string, unknown>): Logger {
+    return this.target.child!(bindings);
+  }
+}
+
 function lazyChild(p: PinoLogger, bindings: Record<string, unknown>): Logger {
-  let made: Logger | undefined;
-  const get = () => (made ??= wrap(p.child(redact(bindings) as Record<string, unknown>)));
-  const at =
-    (lvl: "debug" | "info" | "warn" | "error") =>
-    (msg: string, fields?: Record<string, unknown>): void => {
-      if (p.isLevelEnabled(lvl)) get()[lvl](msg, fields);
-    };
-  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: (b) => get().child!(b) };
+  return new LazyChild(p, bindings);
 }
 
 /**
