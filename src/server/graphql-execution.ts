@@ -22,7 +22,7 @@ import { viewerFromAuthorization, type TokenKey } from "../auth/tokens.js";
 import type { Viewer } from "../auth/viewer.js";
 import { createContext, type AppServices, type CompiledSlot, type Context } from "../graphql/context.js";
 import { childLogger, type Logger } from "../shared/logger.js";
-import { CompiledReadFastPath, plainRequest, singleResultContentType, type PlainRequest } from "./compiler/fast-path.js";
+import { CompiledReadFastPath, fastPathRequestOf, singleResultContentType, type FastPathRequest } from "./compiler/fast-path.js";
 import { CompiledReads } from "./compiler/plugin.js";
 import { formatError, statusForMediaType } from "./errors.js";
 import { errorBody, HttpError, readBody, sendJson } from "./http-routes.js";
@@ -282,17 +282,17 @@ export class GraphQLExecution {
     }
     const body = method === "POST" ? await readJsonBody(req) : undefined;
     // Trusted documents named by hash (documentId, or an APQ hash) get their text from the manifest.
-    const named = rewriteTrustedRequest(o.trustedDocuments, method, body, url.search);
-    if (!named) {
+    const resolved = rewriteTrustedRequest(o.trustedDocuments, method, body, url.search);
+    if (!resolved) {
       sendJson(res, 400, errorBody("PERSISTED_QUERY_NOT_FOUND", "No trusted document has this documentId"));
       return;
     }
-    const text = queryTextOf(named.body, named.search);
+    const text = queryTextOf(resolved.body, resolved.search);
     const refused = text === undefined ? undefined : o.guard.precheck(text);
     if (refused) {
       const { code } = refused;
       o.metrics?.refusal(code, refused.message, refused.extensions);
-      o.metrics?.operation(requestOperationName(named.body, named.search), "unknown", code, "none", 0);
+      o.metrics?.operation(requestOperationName(resolved.body, resolved.search), "unknown", code, "none", 0);
       // Served like Apollo's own request errors: in the media type the Accept header chose, with
       // 400 for application/graphql-response+json and 200 for the legacy application/json
       // (statusForMediaType in errors.ts); 400 application/json where Apollo would not answer.
@@ -303,7 +303,7 @@ export class GraphQLExecution {
       sendJson(res, status, body, contentType);
       return;
     }
-    const operationName = loggedOperationName(named.body, text);
+    const operationName = loggedOperationName(resolved.body, text);
     const call: Call = {
       req,
       res,
@@ -319,11 +319,11 @@ export class GraphQLExecution {
     // (Only a body labelled exactly application/json: Apollo's CSRF check refuses e.g. a text/plain
     // that merely mentions it, and answers that itself.)
     const jsonBody = method === "POST" && mediaTypeOf(req.headers["content-type"]) === "application/json";
-    const plain = this.fastPath && jsonBody ? plainRequest(named.body) : undefined;
-    const contentType = plain && singleResultContentType(req.headers.accept);
+    const fastPathRequest = this.fastPath && jsonBody ? fastPathRequestOf(resolved.body) : undefined;
+    const contentType = fastPathRequest && singleResultContentType(req.headers.accept);
     const answer = async () => {
-      if (plain && contentType && (await this.answerBeforeApollo(call, plain, contentType))) return;
-      await this.answerWithApollo(call, named);
+      if (fastPathRequest && contentType && (await this.answerBeforeApollo(call, fastPathRequest, contentType))) return;
+      await this.answerWithApollo(call, resolved);
     };
     // The operation's trace span, active for everything it runs (tracing off: no span, no wrapper).
     if (!tracingEnabled()) return answer();
@@ -341,7 +341,7 @@ export class GraphQLExecution {
   }
 
   /** The fast path (compiler/fast-path.ts): true when the request has been answered (or timed out). */
-  private async answerBeforeApollo(call: Call, plain: PlainRequest, contentType: string): Promise<boolean> {
+  private async answerBeforeApollo(call: Call, fastPathRequest: FastPathRequest, contentType: string): Promise<boolean> {
     const started = performance.now();
     let viewer: Viewer | undefined;
     try {
@@ -351,7 +351,7 @@ export class GraphQLExecution {
     }
     if (!viewer) return false;
     call.deadline.forViewer(viewer.role);
-    const work = this.fastPath!.answer(plain, viewer, call.clientIp);
+    const work = this.fastPath!.answer(fastPathRequest, viewer, call.clientIp);
     const answered = await call.deadline.race(work.then((body) => ({ body })));
     if (!answered) {
       this.timedOut(call, work);
@@ -366,20 +366,20 @@ export class GraphQLExecution {
     }
     call.res.writeHead(200, { "content-type": contentType, "content-length": Buffer.byteLength(answered.body) });
     call.res.end(answered.body);
-    this.o.metrics?.operation(plain.resolvedName, "query", "OK", "compiled", (performance.now() - started) / 1000);
+    this.o.metrics?.operation(fastPathRequest.resolvedName, "query", "OK", "compiled", (performance.now() - started) / 1000);
     call.log.debug("graphql", { status: 200, ms: Date.now() - call.started, compiled: "fast" });
     return true;
   }
 
   /** Apollo's pipeline; its answer, or the compiled body its plugin left for this request. */
-  private async answerWithApollo(call: Call, named: { body: unknown; search: string }): Promise<void> {
+  private async answerWithApollo(call: Call, resolved: { body: unknown; search: string }): Promise<void> {
     const { req, res, deadline } = call;
     const { app, tokens } = this.o;
     const headers = new HeaderMap();
     for (const [k, v] of Object.entries(req.headers)) {
       if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
     }
-    const httpGraphQLRequest: HTTPGraphQLRequest = { method: call.method, headers, search: named.search, body: named.body };
+    const httpGraphQLRequest: HTTPGraphQLRequest = { method: call.method, headers, search: resolved.search, body: resolved.body };
     const run = new ApolloRun();
     const execution = this.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,

@@ -23,7 +23,7 @@ import { sha256Hex } from "../persisted.js";
 import type { CompiledReads } from "./plugin.js";
 
 /** The parts of a request body the fast path takes. */
-export interface PlainRequest {
+export interface FastPathRequest {
   source: string;
   operationName: string | undefined;
   variables: Record<string, unknown> | undefined;
@@ -36,7 +36,7 @@ export interface PlainRequest {
  * GraphQL over HTTP prescribes; undefined for anything else (persisted queries, extensions,
  * `null` members, unknown members), which Apollo handles.
  */
-export function plainRequest(body: unknown): PlainRequest | undefined {
+export function fastPathRequestOf(body: unknown): FastPathRequest | undefined {
   if (!body || typeof body !== "object" || Array.isArray(body)) return undefined;
   const b = body as Record<string, unknown>;
   for (const k in b) if (k !== "query" && k !== "variables" && k !== "operationName") return undefined;
@@ -107,7 +107,7 @@ export class CompiledReadFastPath {
   }
 
   /** The response body, or null when Apollo must handle the request (see the module comment). */
-  async answer(req: PlainRequest, viewer: Viewer, clientIp: string): Promise<string | null> {
+  async answer(req: FastPathRequest, viewer: Viewer, clientIp: string): Promise<string | null> {
     if (viewer.role === "ANONYMOUS") return null; // never compiled (compile.ts)
     const p = this.prepared(req.source);
     if (!p) return null;
