@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { LoanStatusEnum } from "../graphql/enums.js";
 import * as delinquency from "./statuses.js";
 import { InvalidTransitionError, LOAN_EVENTS, canApplyLoanEvent, nextLoanStatus, type LoanEvent } from "./lifecycle.js";
 import { LOAN_STATUS_CODES, LOAN_STATUSES, isActiveLoanStatus, isOpenLoanStatus, type LoanStatus } from "./statuses.js";
@@ -36,9 +37,16 @@ const EVENTS: LoanEvent[] = ["CANCEL", "DISBURSE", "FAIL_DISBURSEMENT", "WRITE_O
 const ALL = STATUSES.flatMap((s) => EVENTS.map((e) => [s, e] as const));
 
 describe("loan status table", () => {
-  it("is the one from delinquency.ts (not a copy)", () => {
+  it("is the one table (statuses.ts), not a copy: the GraphQL enum is built from it", () => {
     expect(LOAN_STATUS_CODES).toBe(delinquency.LOAN_STATUS_CODES);
     expect(LOAN_STATUSES).toBe(delinquency.LOAN_STATUSES);
+    // The enum the API serves lists exactly these statuses, in the table's order.
+    expect(Object.keys(LoanStatusEnum)).toEqual([...LOAN_STATUSES]);
+    // Every move of the state machine goes between statuses of the table.
+    for (const [from, to] of Object.entries(ALLOWED)) {
+      expect(LOAN_STATUSES).toContain(from.split(" ")[0]);
+      expect(LOAN_STATUSES).toContain(to);
+    }
     expect([...LOAN_STATUSES].sort()).toEqual([...STATUSES].sort());
     expect([...LOAN_EVENTS].sort()).toEqual([...EVENTS].sort());
   });
