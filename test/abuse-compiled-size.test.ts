@@ -17,11 +17,11 @@ import {
   useStatementCache,
 } from "../src/server/compiler/compile.js";
 import { measureOperation } from "../src/server/complexity.js";
-import { startGateway, type Gateway } from "../src/server/http.js";
-import { createLogger } from "../src/shared/logger.js";
+import type { Gateway } from "../src/server/http.js";
 import { buildGatewaySchema } from "../src/server/schema.js";
 import { makeCustomer, makeLoan, type LoanWorld } from "./support/factories.js";
-import { TEST_JWT_SECRET, tokenFor, world } from "./support/world.js";
+import { startResolverOnlyGateway } from "./support/gateways.js";
+import { tokenFor, world } from "./support/world.js";
 
 const LOAN_FIELDS =
   "id status statusCode principal originationFee disbursedAmount monthlyInterestRateBps tenorMonths disbursedAt daysPastDue totalDue totalPaid outstandingAmount createdAt";
@@ -50,17 +50,7 @@ let book: LoanWorld;
 let token: string;
 
 beforeAll(async () => {
-  const w = await world();
-  reference = await startGateway({
-    database: w.database,
-    jwtSecret: TEST_JWT_SECRET,
-    clock: w.clock,
-    logger: createLogger("silent"),
-    host: "127.0.0.1",
-    port: 0,
-    development: true,
-    compileReads: false,
-  });
+  reference = await startResolverOnlyGateway();
   const customer = await makeCustomer();
   book = await makeLoan({ customer });
   token = await tokenFor("CUSTOMER", customer.id);

@@ -47,12 +47,12 @@ import {
 } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { onQuery } from "../src/db/client.js";
-import { startGateway, type Gateway } from "../src/server/http.js";
-import { createLogger } from "../src/shared/logger.js";
+import type { Gateway } from "../src/server/http.js";
 import { approveReversal, ok, payoffQuote, rejectReversal, requestReversal, settle } from "./support/corrections.js";
 import { makeApplication, makeCustomer, makeLoan, makeLoanBook, makePartner, makeTransaction, setInstallment } from "./support/factories.js";
 import { pay } from "./support/payments.js";
-import { adminToken, gql, tokenFor, TEST_JWT_SECRET, world } from "./support/world.js";
+import { startResolverOnlyGateway } from "./support/gateways.js";
+import { adminToken, gql, tokenFor, world } from "./support/world.js";
 
 const schema = buildSchema(readFileSync(new URL("../schema.graphql", import.meta.url), "utf8"));
 const queryType = schema.getQueryType()!;
@@ -115,16 +115,7 @@ const noon = (date: string) => `${date}T05:00:00.000Z`;
 beforeAll(async () => {
   const w = await world();
   w.clock.set(NOW);
-  reference = await startGateway({
-    database: w.database,
-    jwtSecret: TEST_JWT_SECRET,
-    clock: w.clock,
-    logger: createLogger("silent"),
-    host: "127.0.0.1",
-    port: 0,
-    development: true,
-    compileReads: false,
-  });
+  reference = await startResolverOnlyGateway();
   const admin = await adminToken();
   const alice = await tokenFor("ADMIN", "alice");
   const bob = await tokenFor("ADMIN", "bob");

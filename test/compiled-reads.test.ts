@@ -9,10 +9,10 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { onQuery } from "../src/db/client.js";
 import type { CustomerRow, PartnerRow } from "../src/db/schema.js";
-import { startGateway, type Gateway } from "../src/server/http.js";
-import { createLogger } from "../src/shared/logger.js";
+import type { Gateway } from "../src/server/http.js";
 import { makeApplication, makeCustomer, makeLoan, makeLoanBook, makePartner, makeTransaction, type LoanWorld } from "./support/factories.js";
-import { adminToken, tokenFor, TEST_JWT_SECRET, world } from "./support/world.js";
+import { startResolverOnlyGateway } from "./support/gateways.js";
+import { adminToken, tokenFor, world } from "./support/world.js";
 
 let reference: Gateway;
 let partnerA: PartnerRow;
@@ -22,17 +22,7 @@ let books: LoanWorld[];
 let tokens: Record<string, string>;
 
 beforeAll(async () => {
-  const w = await world();
-  reference = await startGateway({
-    database: w.database,
-    jwtSecret: TEST_JWT_SECRET,
-    clock: w.clock,
-    logger: createLogger("silent"),
-    host: "127.0.0.1",
-    port: 0,
-    development: true,
-    compileReads: false,
-  });
+  reference = await startResolverOnlyGateway();
   partnerA = await makePartner();
   partnerB = await makePartner();
   const a = await makeLoanBook({ partnerId: partnerA.id, count: 8 });

@@ -111,3 +111,21 @@ export async function wsOnce(
     await client.dispose();
   }
 }
+
+/**
+ * A second gateway on the worker's database that answers every read with the resolvers
+ * (`compileReads: false`): the reference the compiled-read parity tests compare bodies with.
+ */
+export async function startResolverOnlyGateway(): Promise<Gateway> {
+  const w = await world();
+  return startGateway({
+    database: w.database,
+    jwtSecret: TEST_JWT_SECRET,
+    clock: w.clock,
+    logger: createLogger("silent"),
+    host: "127.0.0.1",
+    port: 0,
+    development: true,
+    compileReads: false,
+  });
+}
