@@ -16,8 +16,6 @@ export interface Clock {
   now(): Date;
 }
 
-export const systemClock: Clock = { now: () => new Date() };
-
 export interface AppServices {
   database: Database;
   clock: Clock;

@@ -47,8 +47,6 @@ export const conflict = (message: string, field?: string) =>
 export const invalidState = (message: string, currentStatus: string) =>
   new DomainError("INVALID_STATE", message, { currentStatus });
 export const idempotencyConflict = (message: string) => new DomainError("IDEMPOTENCY_CONFLICT", message);
-export const notImplemented = (what: string) =>
-  new DomainError("NOT_IMPLEMENTED", `${what} is not implemented yet`);
 
 /** Errors a scalar or input parser raises for bad client values; mapped to BAD_USER_INPUT. */
 export class InputValueError extends Error {

@@ -580,13 +580,6 @@ export class StatementCache {
       this.bytes -= v.text.length;
     }
   }
-
-  clear(): void {
-    this.byKey.clear();
-    this.preparedTexts.clear();
-    this.bytes = 0;
-    this.preparedBytes = 0;
-  }
 }
 
 /** The process's statement cache (compiled statements depend only on the schema). */
