@@ -185,8 +185,11 @@ const CONNECTION_BYTES = 600;
 const LIST_IN_CONNECTION_BYTES = 150;
 const CURSOR_BYTES = 450;
 
-/** Rendered length of each value field's SQL, per type, field and role (measured once). */
-const valueBytes = new Map<string, number>();
+/**
+ * Rendered length of each value field's SQL, per field declaration and role (measured once;
+ * keyed by the declaration object, so the per-request walk allocates nothing to look it up).
+ */
+const valueBytes = new WeakMap<object, Partial<Record<CompiledRole, number>>>();
 const rendered = (q: SQL) => dialect.sqlToQuery(q).sql.length;
 
 /**
@@ -269,10 +272,9 @@ class OperationCompiler {
       switch (f.kind) {
         case "value": {
           if (Object.keys(args).length) throw new NotCompilable("arguments on a value field");
-          const memo = `${model.typeName}.${name}|${this.role}`;
-          let size = valueBytes.get(memo);
-          if (size === undefined) valueBytes.set(memo, (size = rendered(jsonOf(f, this.role))));
-          this.grow(size);
+          let sizes = valueBytes.get(f);
+          if (!sizes) valueBytes.set(f, (sizes = {}));
+          this.grow((sizes[this.role] ??= rendered(jsonOf(f, this.role))));
           entries.push([key, this.build ? jsonOf(f, this.role) : sql``]);
           break;
         }
