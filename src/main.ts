@@ -5,6 +5,7 @@ import { openDatabase, startServer } from "./app.js";
 import { mintToken, tokenKey } from "./auth/tokens.js";
 import { startDailyUpdateTimer } from "./features/loans/daily-update-timer.js";
 import { createLogger } from "./shared/logger.js";
+import { isConnectionError } from "./db/pg-errors.js";
 import { startTracing, type Tracing } from "./shared/tracing.js";
 import { isEmpty, seedPortfolio } from "./demo/seed.js";
 import { TrustedDocuments } from "./server/persisted.js";
@@ -24,6 +25,15 @@ async function main() {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // postgres.js 3.4.9 rejects a promise of its own that nobody awaits when a backend dies while a
+  // new connection starts (its array-type lookup; porsager/postgres#1223). That is a lost
+  // connection, which the pool recovers from by itself, and must not end the process (seen while
+  // terminating every backend of the pool, test/db-connection-retry.test.ts). Anything else
+  // unhandled still ends it, as Node does by default.
+  process.on("unhandledRejection", (reason) => {
+    if (!isConnectionError(reason)) throw reason;
+    logger.warn("database connection lost outside any request", { error: reason });
+  });
   logger.info("starting", {
     database: config.databaseUrl ? "postgres" : `pglite:${config.dataDir}`,
     env: config.nodeEnv,

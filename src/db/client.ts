@@ -11,7 +11,8 @@ import { drizzle as drizzlePglite, PglitePreparedQuery } from "drizzle-orm/pglit
 import { drizzle as drizzlePostgres, PostgresJsPreparedQuery, PostgresJsSession } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { withStatementSpan } from "../shared/tracing.js";
-import { PoolStats, trackedPglite, trackedPostgres } from "./pool-stats.js";
+import { retryLostConnection } from "./pg-errors.js";
+import { PoolStats, retriesReads, trackedPglite, trackedPostgres } from "./pool-stats.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
@@ -86,8 +87,14 @@ function prepareDrizzleStatements(): void {
 }
 
 /**
- * A trace span per statement drizzle sends (shared/tracing.ts: its text, never its values), on
- * both drivers; with tracing off the wrapper only tests a flag. `textQuery` does the same.
+ * Every statement drizzle sends, on both drivers: a trace span (shared/tracing.ts: its text,
+ * never its values; with tracing off the wrapper only tests a flag), and on PostgreSQL one more
+ * try (`retryLostConnection`) of a read that lost its connection outside a transaction. A SELECT outside a transaction
+ * changes nothing, so trying it again on another pooled connection is always safe, and it is what
+ * keeps the first statement on a connection the database's restart closed (or whose old
+ * backend's 57P01 arrives late) from failing a request once the database is back
+ * (test/faults/postgres-outage.test.ts). Transactions are tried again as a whole, and only when
+ * they provably did not commit (`transact`, events/outbox.ts). `textQuery` does the same.
  */
 let statementsTraced = false;
 function traceStatements(): void {
@@ -96,11 +103,17 @@ function traceStatements(): void {
   for (const proto of [PostgresJsPreparedQuery.prototype, PglitePreparedQuery.prototype] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>[]) {
     for (const method of ["execute", "all"]) {
       const original = proto[method]!;
-      proto[method] = function (this: { queryString: string }, ...args: unknown[]) {
-        return withStatementSpan(this.queryString, () => original.apply(this, args));
+      proto[method] = function (this: { queryString: string; client: unknown }, ...args: unknown[]) {
+        const send = () => withStatementSpan(this.queryString, () => original.apply(this, args));
+        return retriesReads(this.client) && isRead(this.queryString) ? retryLostConnection(send) : send();
       };
     }
   }
+}
+
+/** A statement that only reads (drizzle's selects; the compiled reads are all `select`). */
+function isRead(text: string): boolean {
+  return text.startsWith("select ") && !/\bfor (update|no key update|share|key share)\b/.test(text);
 }
 
 export interface ConnectOptions {
@@ -162,11 +175,14 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
       },
       async textQuery(text, params, prepare = true) {
         notify(text, params);
-        const rows = await pool.track(
-          withStatementSpan(text, () => pg.unsafe<{ data: string | null }[]>(text, params as postgres.ParameterOrJSON<never>[], prepare ? prepared : unprepared)),
-          true,
-          true,
-        );
+        const send = () =>
+          pool.track(
+            withStatementSpan(text, () => pg.unsafe<{ data: string | null }[]>(text, params as postgres.ParameterOrJSON<never>[], prepare ? prepared : unprepared)),
+            true,
+            true,
+          );
+        // A compiled read is a SELECT outside any transaction: safe to try again (see traceStatements).
+        const rows = await retryLostConnection(send);
         return rows[0]?.data ?? null;
       },
       async close() {

@@ -66,9 +66,17 @@ function timedQuery(q: Pending, stats: PoolStats, holds: boolean): Pending {
   return q;
 }
 
+/** The clients `trackedPostgres` made for drizzle outside a transaction (client.ts retries their reads). */
+const poolClients = new WeakSet<object>();
+
+/** Whether a statement sent through this drizzle client runs outside a transaction on a pool of PostgreSQL connections. */
+export function retriesReads(client: unknown): boolean {
+  return (typeof client === "function" || typeof client === "object") && client !== null && poolClients.has(client);
+}
+
 /** The postgres.js client as drizzle should see it: `unsafe`, `begin` and `savepoint` counted. */
 export function trackedPostgres(sql: postgres.Sql, stats: PoolStats, inTransaction = false): postgres.Sql {
-  return new Proxy(sql, {
+  const proxy = new Proxy(sql, {
     get(target, prop, receiver) {
       if (prop === "unsafe") {
         return (...args: Parameters<postgres.Sql["unsafe"]>) => timedQuery(target.unsafe(...args), stats, !inTransaction);
@@ -85,6 +93,8 @@ export function trackedPostgres(sql: postgres.Sql, stats: PoolStats, inTransacti
       return Reflect.get(target, prop, receiver);
     },
   });
+  if (!inTransaction) poolClients.add(proxy);
+  return proxy;
 }
 
 interface PgliteLike {

@@ -6,6 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/client.js";
+import { isLostConnection, LOST_CONNECTION_ATTEMPTS } from "../db/pg-errors.js";
 import { statusChanges, statusEvents } from "../db/schema.js";
 import { eventRow, historyRow, type StatusChangeInput } from "../domain/status-changes.js";
 import type { AppServices } from "../graphql/context.js";
@@ -37,16 +38,34 @@ const wroteEvents = new WeakSet<object>();
  * Run `fn` in one transaction; after it commits, wake the in-process subscription fan-out if it
  * wrote status events (a payment that changes no status costs the bus no read). A rolled-back
  * transaction publishes nothing.
+ *
+ * A transaction that lost its connection before `fn` finished is run again (up to
+ * LOST_CONNECTION_ATTEMPTS in all) on another connection: COMMIT was never sent, so the server
+ * rolled it back and nothing of it exists. That
+ * happens to the first statement on a pooled connection after a database restart (a connection
+ * whose socket the restart closed, or whose old backend's 57P01 arrives late), and it must not
+ * reach the caller once the database is back (test/faults/postgres-outage.test.ts). A lost
+ * connection during COMMIT itself is not retried: whether it committed is unknown, so the caller
+ * gets SERVICE_UNAVAILABLE and retries with its idempotency key, which says what happened.
  */
 export async function transact<T>(app: Pick<AppServices, "database" | "afterEventsCommitted">, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  let used: Tx | undefined;
-  // A trace span around the transaction: its statements (BEGIN/COMMIT aside) are its children.
-  const result = await withSpan("db.transaction", { "db.system": "postgresql", "db.system.name": "postgresql" }, () =>
-    app.database.db.transaction((tx) => {
-      used = tx;
-      return fn(tx);
-    }),
-  );
-  if (used && wroteEvents.has(used)) app.afterEventsCommitted();
-  return result;
+  for (let attempt = 1; ; attempt++) {
+    let used: Tx | undefined;
+    let bodyDone = false;
+    try {
+      // A trace span around the transaction: its statements (BEGIN/COMMIT aside) are its children.
+      const result = await withSpan("db.transaction", { "db.system": "postgresql", "db.system.name": "postgresql" }, () =>
+        app.database.db.transaction(async (tx) => {
+          used = tx;
+          const value = await fn(tx);
+          bodyDone = true;
+          return value;
+        }),
+      );
+      if (used && wroteEvents.has(used)) app.afterEventsCommitted();
+      return result;
+    } catch (err) {
+      if (bodyDone || attempt >= LOST_CONNECTION_ATTEMPTS || !isLostConnection(err)) throw err;
+    }
+  }
 }

@@ -26,6 +26,7 @@ import { hashPin, spendPinHashTime, verifyPin } from "../../auth/pin-hash.js";
 import type { CustomerRow } from "../../db/schema.js";
 import { FOREIGN_KEY_VIOLATION, pgViolation, uniqueViolation } from "../../db/pg-errors.js";
 import type { Context } from "../../graphql/context.js";
+import { transact } from "../../events/outbox.js";
 import { badInput, conflict, DomainError, forbidden, unauthenticated } from "../../shared/errors.js";
 import { jakartaDate } from "../../shared/dates.js";
 import {
@@ -131,7 +132,9 @@ export async function registerCustomer(ctx: Context, input: RegisterCustomerInpu
   const pinHash = await (ctx.app.hashPin ?? hashPin)(v.pin);
   let row: CustomerRow;
   try {
-    row = await insertCustomer(ctx.db, {
+    // In a transaction of its own so that a connection lost before COMMIT is tried again
+    // (`transact`): an INSERT sent on its own cannot tell a lost answer from a lost statement.
+    row = await transact(ctx.app, (tx) => insertCustomer(tx, {
       partnerId,
       fullName: v.fullName,
       nik: v.nik,
@@ -142,7 +145,7 @@ export async function registerCustomer(ctx: Context, input: RegisterCustomerInpu
       pinHash,
       createdAt: ctx.clock.now(),
       updatedAt: ctx.clock.now(),
-    });
+    }));
   } catch (err) {
     const unique = uniqueViolation(err);
     if (unique) {
