@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/run.sh — side-by-side benchmark of this gateway against PostGraphile and the one-SQL
-# "limit" server, using the shared harness /work/shared/peer-bench (called where it is, never
+# "limit" server, using the shared harness ../shared/peer-bench (called where it is, never
 # copied). See bench/README.md. Every load is time-bounded and on 127.0.0.1 only; every process
 # started here is stopped here (by PID). The bench database is kept for reuse.
 #
@@ -16,14 +16,20 @@
 #   BENCH_PROFILE=0     1 = afterwards, CPU-profile our gateway under one op's load
 #   BENCH_PROFILE_OP=list  the op profiled: list or point
 #   BENCH_PROFILE_SECONDS=10
-#   PEER_BENCH_DIR      default /work/shared/peer-bench
+#   PEER_BENCH_DIR      default ../shared/peer-bench (beside the repository)
 #   passed through to peer-bench/bench.sh: TARGETS (default "custom postgraphile limit
 #   pgbench_pool"), DURATION (10), WARMUP (2), REPEAT (1), CONC, THREADS, OPS, IDS_N, PEER_POOL_MAX
 #   PEER_POOL_MAX is also our gateway's DB_POOL_MAX: every server gets the same pool (default 10)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PEER="${PEER_BENCH_DIR:-/work/shared/peer-bench}"
+# The harness beside the repository (../shared/peer-bench, as every checkout of the team has it).
+PEER="${PEER_BENCH_DIR:-$ROOT/../shared/peer-bench}"
+if [ ! -x "$PEER/bench.sh" ]; then
+  echo "bench: the peer harness is not at $PEER (../shared/peer-bench beside the repository); set PEER_BENCH_DIR" >&2
+  exit 1
+fi
+PEER="$(cd "$PEER" && pwd)"
 DB_URL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/gateway_bench}"
 CUSTOMERS="${BENCH_CUSTOMERS:-20000}"
 PORT="${BENCH_PORT:-4000}"
