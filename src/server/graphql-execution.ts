@@ -27,6 +27,7 @@ import { CompiledReads } from "./compiler/plugin.js";
 import { formatError, statusForMediaType } from "./errors.js";
 import { errorBody, HttpError, readBody, sendJson } from "./http-routes.js";
 import { inputTextPlugin } from "./input-text.js";
+import { readRoutingPlugin } from "./read-routing.js";
 import type { OperationGuard } from "./limits.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { rewriteTrustedRequest, type DatabaseKeyValueCache, type TrustedDocuments } from "./persisted.js";
@@ -250,6 +251,8 @@ export class GraphQLExecution {
         inputTextPlugin(),
         subscriptionsNotOverHttp(),
         finishedResponses(),
+        // Read replicas: a query's reads on the target chosen for its caller (read-routing.ts).
+        ...(o.app.database.replicas ? [readRoutingPlugin(o.app.database.replicas)] : []),
         // parse / validate / execute spans under the operation span (off: nothing).
         tracingPlugin(),
         // Last: answers compilable reads once every check above has passed (compiler/plugin.ts).
