@@ -15,7 +15,9 @@
  * goes to a replica only if that replica's replayed position (`pg_last_wal_replay_lsn()`, polled
  * by the health check) is at or past it; else to the primary. The memory is this process's: behind
  * a balancer, a caller's next read may land on another instance, which does not know of the write
- * (route a caller's requests to one instance: hash on the Authorization header; docs/read-replicas.md).
+ * unless the client sends back the position as `X-Read-After` (every mutation's response carries
+ * it; a session token in the manner of Cosmos DB's) or the balancer keeps a caller on one instance
+ * (docs/read-replicas.md).
  *
  * Health. Every `checkIntervalMs` one query per replica (on a connection of its own, with a
  * timeout) reads its replayed position; one query on the primary samples its WAL position. A
@@ -61,6 +63,15 @@ export function parseLsn(lsn: string): bigint {
 
 export function formatLsn(lsn: bigint): string {
   return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
+}
+
+/**
+ * A WAL position a client sent back (the `X-Read-After` header a mutation's response carried),
+ * or undefined when absent or not a position.
+ */
+export function readAfterOf(header: string | string[] | undefined): bigint | undefined {
+  if (typeof header !== "string" || header.length > 17 || !/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/.test(header)) return undefined;
+  return parseLsn(header);
 }
 
 /** Beyond any position: "this caller's write is not known to be anywhere but on the primary". */
@@ -179,14 +190,15 @@ export class ReadReplicas<Db> {
 
   /**
    * Where a read by `key` (the caller's actor key; undefined: anonymous) goes: the next replica in
-   * rotation that has replayed the caller's last remembered write, else the primary.
+   * rotation that has replayed the caller's last remembered write and `after` (a position the
+   * client sent back: its write through another instance), else the primary.
    */
-  forReader(key: string | undefined): ReadTarget<Db> {
-    let need: bigint | undefined;
+  forReader(key: string | undefined, after?: bigint): ReadTarget<Db> {
+    let need = after;
     if (key !== undefined && this.remembered.size > 0) {
       const r = this.remembered.get(key);
       if (r) {
-        if (r.until > Date.now()) need = r.lsn;
+        if (r.until > Date.now()) need = need === undefined || r.lsn > need ? r.lsn : need;
         else this.remembered.delete(key);
       }
     }
@@ -206,10 +218,10 @@ export class ReadReplicas<Db> {
   /**
    * After a mutation: remember the primary's WAL position for these callers, so their reads go
    * where that position has been replayed. When the position cannot be read, their reads go to the
-   * primary for the window.
+   * primary for the window. Returns the position ("X/Y") for the response's X-Read-After header
+   * (undefined when it could not be read).
    */
-  async wrote(keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
+  async wrote(keys: readonly string[]): Promise<string | undefined> {
     let lsn = PRIMARY_ONLY;
     try {
       lsn = parseLsn(await this.o.primaryLsn());
@@ -222,6 +234,7 @@ export class ReadReplicas<Db> {
       this.remembered.set(key, { lsn, until });
     }
     while (this.remembered.size > this.rememberMax) this.remembered.delete(this.remembered.keys().next().value!);
+    return lsn === PRIMARY_ONLY ? undefined : formatLsn(lsn);
   }
 
   /** A read on `target` failed: run it on the primary if the replica may be the cause, taking the replica out of rotation. */

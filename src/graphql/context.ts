@@ -44,6 +44,8 @@ export interface Context {
    * customer a login or registration issued a token to, whose next reads must see this write.
    */
   freshFor?: string;
+  /** HTTP with read replicas: the request's X-Read-After (a WAL position the client's reads must see). */
+  readAfter?: bigint;
   loaders: Loaders;
   clock: Clock;
   app: AppServices;
@@ -66,6 +68,7 @@ class RequestContext implements Context {
   compiled?: CompiledSlot;
   read?: ReadTarget<Db>;
   freshFor?: string;
+  readAfter?: bigint;
 
   constructor(
     readonly app: AppServices,

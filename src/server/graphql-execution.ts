@@ -27,7 +27,8 @@ import { CompiledReads } from "./compiler/plugin.js";
 import { formatError, statusForMediaType } from "./errors.js";
 import { errorBody, HttpError, readBody, sendJson } from "./http-routes.js";
 import { inputTextPlugin } from "./input-text.js";
-import { readRoutingPlugin } from "./read-routing.js";
+import { READ_AFTER_HEADER, readRoutingPlugin } from "./read-routing.js";
+import { readAfterOf } from "../db/replicas.js";
 import type { OperationGuard } from "./limits.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { rewriteTrustedRequest, type DatabaseKeyValueCache, type TrustedDocuments } from "./persisted.js";
@@ -354,7 +355,8 @@ export class GraphQLExecution {
     }
     if (!viewer) return false;
     call.deadline.forViewer(viewer.role);
-    const work = this.fastPath!.answer(fastPathRequest, viewer, call.clientIp);
+    const readAfter = this.o.app.database.replicas ? readAfterOf(call.req.headers[READ_AFTER_HEADER]) : undefined;
+    const work = this.fastPath!.answer(fastPathRequest, viewer, call.clientIp, readAfter);
     const answered = await call.deadline.race(work.then((body) => ({ body })));
     if (!answered) {
       this.timedOut(call, work);
@@ -391,6 +393,7 @@ export class GraphQLExecution {
         deadline.forViewer(viewer.role);
         const ctx = createContext(app, viewer, call.requestId, call.clientIp);
         ctx.compiled = run;
+        if (app.database.replicas) ctx.readAfter = readAfterOf(req.headers[READ_AFTER_HEADER]);
         return ctx;
       },
     });

@@ -150,47 +150,81 @@ describe.skipIf(unavailable)(SUITE, () => {
     expect((await reads()).replica - after.replica).toBe(0);
   });
 
-  it("read-your-writes: with replay paused the writer sees its write at once, another caller does not yet", async () => {
-    await replica.waitForCatchUp();
-    await sleep(600);
-    const observer = await tokenFor("ADMIN", "observer");
-    await replica.pauseReplay();
+  it("read-your-writes: with replay paused the writer sees its write at once (on this instance by memory, on another by X-Read-After), another caller does not yet", async () => {
+    // A second instance on the same primary and replica: it never saw the write.
+    const other = await startGatewayProcess({
+      DATABASE_URL: primary.url(DB),
+      DATABASE_READ_URL: replica.url(DB),
+      REPLICA_MAX_LAG_MS: String(MAX_LAG_MS),
+      DB_POOL_MAX: "4",
+    });
+    const otherBase = other.url.replace(/\/graphql$/, "");
+    const otherReads = async () => {
+      const text = await (await fetch(`${otherBase}/metrics`)).text();
+      return Number(/^gateway_db_reads_total\{target="primary"\} (\S+)$/m.exec(text)?.[1] ?? NaN);
+    };
     try {
-      const input = registration();
-      const reg = await c.gql("register", Q.register, { input }, partnerToken);
-      expect(reg.code, reg.message).toBeUndefined();
-      const id = reg.data.registerCustomer.customer.id as string;
-      const customerToken = reg.data.registerCustomer.token as string;
-      const before = await reads();
-
-      // The writer (the partner): its compiled and its resolver reads see the new customer.
-      const mine = await c.gql("mine", CUSTOMER_BY_ID, { id }, partnerToken);
-      expect(mine.code, mine.message).toBeUndefined();
-      expect(mine.data.customer?.id).toBe(id);
-      const search = await c.gql("mine-search", CUSTOMER_SEARCH, { s: input.fullName }, partnerToken);
-      expect(search.data.customers.nodes.map((n: { id: string }) => n.id)).toEqual([id]);
-      // The customer the registration issued a token to sees itself too.
-      const me = await c.gql("me", `query { me { customer { id } } }`, {}, customerToken);
-      expect(me.data.me.customer?.id).toBe(id);
-      const mid = await reads();
-      expect(mid.primary - before.primary).toBe(3);
-
-      // Someone else reads from the replica, which has not replayed the registration yet.
-      const other = await c.gql("other", CUSTOMER_BY_ID, { id }, observer);
-      expect(other.data?.customer ?? null).toBeNull();
-      const otherSearch = await c.gql("other-search", CUSTOMER_SEARCH, { s: input.fullName }, observer);
-      expect(otherSearch.data.customers.nodes).toEqual([]);
-      const after = await reads();
-      expect(after.replica - mid.replica).toBe(2);
-      expect((await readyz()).replicas[0]!.state).toBe("in-rotation");
-
-      await replica.resumeReplay();
       await replica.waitForCatchUp();
       await sleep(600);
-      const later = await c.gql("other", CUSTOMER_BY_ID, { id }, observer);
-      expect(later.data.customer?.id).toBe(id);
+      const observer = await tokenFor("ADMIN", "observer");
+      // Clients that do not send X-Read-After back: only the gateway's memory of the write counts.
+      const writer = new LoadClient(gw.url, admin);
+      const plain = new LoadClient(gw.url, admin);
+      await replica.pauseReplay();
+      try {
+        const input = registration();
+        const reg = await writer.gql("register", Q.register, { input }, partnerToken);
+        expect(reg.code, reg.message).toBeUndefined();
+        const readAfter = writer.readAfter;
+        expect(readAfter).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+        writer.readAfter = undefined;
+        const id = reg.data.registerCustomer.customer.id as string;
+        const customerToken = reg.data.registerCustomer.token as string;
+        const before = await reads();
+
+        // The writer (the partner): its compiled and its resolver reads see the new customer.
+        const mine = await writer.gql("mine", CUSTOMER_BY_ID, { id }, partnerToken);
+        expect(mine.code, mine.message).toBeUndefined();
+        expect(mine.data.customer?.id).toBe(id);
+        const search = await writer.gql("mine-search", CUSTOMER_SEARCH, { s: input.fullName }, partnerToken);
+        expect(search.data.customers.nodes.map((n: { id: string }) => n.id)).toEqual([id]);
+        // The customer the registration issued a token to sees itself too.
+        const me = await plain.gql("me", `query { me { customer { id } } }`, {}, customerToken);
+        expect(me.data.me.customer?.id).toBe(id);
+        const mid = await reads();
+        expect(mid.primary - before.primary).toBe(3);
+
+        // Someone else reads from the replica, which has not replayed the registration yet.
+        const otherCaller = await plain.gql("other", CUSTOMER_BY_ID, { id }, observer);
+        expect(otherCaller.data?.customer ?? null).toBeNull();
+        const otherSearch = await plain.gql("other-search", CUSTOMER_SEARCH, { s: input.fullName }, observer);
+        expect(otherSearch.data.customers.nodes).toEqual([]);
+        const after = await reads();
+        expect(after.replica - mid.replica).toBe(2);
+        expect((await readyz()).replicas[0]!.state).toBe("in-rotation");
+
+        // The other instance: the writer's reads see the write when they carry X-Read-After
+        // (compiled and resolver reads), and do not without it.
+        const otherPrimary = await otherReads();
+        const withHeader = new LoadClient(other.url, admin);
+        withHeader.readAfter = readAfter;
+        expect((await withHeader.gql("mine", CUSTOMER_BY_ID, { id }, partnerToken)).data.customer?.id).toBe(id);
+        const searched = await withHeader.gql("mine-search", CUSTOMER_SEARCH, { s: input.fullName }, partnerToken);
+        expect(searched.data.customers.nodes).toHaveLength(1);
+        expect((await otherReads()) - otherPrimary).toBe(2);
+        const withoutHeader = await new LoadClient(other.url, admin).gql("mine", CUSTOMER_BY_ID, { id }, partnerToken);
+        expect(withoutHeader.data?.customer ?? null).toBeNull();
+
+        await replica.resumeReplay();
+        await replica.waitForCatchUp();
+        await sleep(600);
+        const later = await plain.gql("other", CUSTOMER_BY_ID, { id }, observer);
+        expect(later.data.customer?.id).toBe(id);
+      } finally {
+        await replica.resumeReplay().catch(() => {});
+      }
     } finally {
-      await replica.resumeReplay().catch(() => {});
+      await other.stop("SIGKILL");
     }
   });
 
@@ -231,7 +265,10 @@ describe.skipIf(unavailable)(SUITE, () => {
   it("replica stopped under mixed load: reads go to the primary within 2 s and nothing fails; started again: reads return to it", async () => {
     await replica.waitForCatchUp();
     await until("replica in rotation", 5_000, () => replicaState("in-rotation"));
+    // Reads on a client of their own (no writes, so no X-Read-After: they go to the replica
+    // whenever it is in rotation), writes on another.
     const load = new LoadClient(gw.url, admin, 20_000);
+    const writes = new LoadClient(gw.url, admin, 20_000);
     const keys: PaymentKey[] = loans.map((l) => paymentKey(l, "60000"));
     const readers = await Promise.all([0, 1, 2].map((i) => tokenFor("ADMIN", `reader-${i}`)));
     let running = true;
@@ -242,8 +279,8 @@ describe.skipIf(unavailable)(SUITE, () => {
         if (r < 0.35) await load.gql("loan", Q.loan, { id: loans[n % loans.length] }, token);
         else if (r < 0.6) await load.gql("list", Q.list, { first: 10 }, token);
         else if (r < 0.8) await load.gql("filtered", LOANS_FILTERED, { p: partnerId }, token);
-        else if (r < 0.9) await pay(load, keys[Math.floor(Math.random() * keys.length)]!);
-        else await lifecycle(load, partnerToken, "approve"); // each step's outcome is recorded by the client
+        else if (r < 0.9) await pay(writes, keys[Math.floor(Math.random() * keys.length)]!);
+        else await lifecycle(writes, partnerToken, "approve"); // each step's outcome is recorded by the client
       }
     };
     const workers = [0, 1, 2, 3, 4].map(worker);
@@ -274,14 +311,16 @@ describe.skipIf(unavailable)(SUITE, () => {
       console.log(
         `replica stop (pg_ctl took ${stopped - stopAt} ms): reported down ${downMs} ms after the stop; ` +
           `reads on the replica between the stop and 2 s after: ${at2s.replica - beforeStop.replica} (retried on the primary: ${at4s.primary_retry - beforeStop.primary_retry}); ` +
-          `back in rotation ${back.ms} ms after the start; replica reads since: ${end.replica - at4s.replica}`,
+          `back in rotation ${back.ms} ms after the start; replica reads since: ${end.replica - at4s.replica}; ` +
+          `requests: ${load.outcomes.length} reads, ${writes.outcomes.length} writes, none failed`,
       );
     } finally {
       running = false;
       await Promise.all(workers);
     }
-    const failed = load.outcomes.filter((o) => !ok(o));
+    const failed = [...load.outcomes, ...writes.outcomes].filter((o) => !ok(o));
     expect(failed.map((o) => `${o.kind}: ${o.code} ${o.message}`)).toEqual([]);
     expect(load.outcomes.length).toBeGreaterThan(50);
+    expect(writes.outcomes.length).toBeGreaterThan(5);
   });
 });

@@ -40,13 +40,14 @@ export class CompiledReads {
     variables: Record<string, unknown> | undefined,
     viewer: Viewer,
     target?: ReadTarget<Db>,
+    readAfter?: bigint,
   ): Promise<string | null> {
     const req = compileRequest(schema, document, operation, variables, viewer);
     if (!req || this.failedStatements.has(req.statement)) return null;
     let json: string | null;
     // With read replicas: the target chosen for the operation (the plugin's), or one chosen now
     // (the fast path; compiled reads are never anonymous: compile.ts).
-    const on = target ?? this.database.replicas?.forReader(actorOf(viewer)) ?? this.database;
+    const on = target ?? this.database.replicas?.forReader(actorOf(viewer), readAfter) ?? this.database;
     try {
       json = await on.textQuery(req.statement.text, parameterValues(req), req.statement.prepare);
     } catch (err) {
