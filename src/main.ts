@@ -26,6 +26,7 @@ async function main() {
   const logger = createLogger(config.logLevel);
   logger.info("starting", {
     database: config.databaseUrl ? "postgres" : `pglite:${config.dataDir}`,
+    ...(config.databaseReadUrls.length ? { readReplicas: config.databaseReadUrls.length, replicaMaxLagMs: config.replicaMaxLagMs } : {}),
     env: config.nodeEnv,
   });
   // Traces only when OTEL_* configure them (config.ts); otherwise no SDK is loaded at all.
