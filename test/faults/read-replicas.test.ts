@@ -262,7 +262,7 @@ describe.skipIf(unavailable)(SUITE, () => {
     }
   });
 
-  it("replica stopped under mixed load: reads go to the primary within 2 s and nothing fails; started again: reads return to it", async () => {
+  it("replica stopped (fast, then immediate) under mixed load: reads go to the primary within 2 s and nothing fails; started again: reads return to it", async () => {
     await replica.waitForCatchUp();
     await until("replica in rotation", 5_000, () => replicaState("in-rotation"));
     // Reads on a client of their own (no writes, so no X-Read-After: they go to the replica
@@ -286,38 +286,40 @@ describe.skipIf(unavailable)(SUITE, () => {
     const workers = [0, 1, 2, 3, 4].map(worker);
     try {
       await sleep(1_500);
-      const beforeStop = await reads();
-      const stopAt = Date.now();
-      await replica.stop("fast");
-      const stopped = Date.now();
-      const down = await until("replica reported down", 5_000, () => replicaState("down"));
-      const downMs = Date.now() - stopAt;
-      // From 2 s after the stop on, no read is sent to the replica.
-      await sleep(Math.max(0, stopAt + 2_000 - Date.now()));
-      const at2s = await reads();
-      await sleep(2_000);
-      const at4s = await reads();
-      expect(at4s.replica).toBe(at2s.replica);
-      expect(at4s.primary).toBeGreaterThan(at2s.primary);
-      expect(down.value.status).toBe(200);
-      expect(at4s.inRotation).toBe(0);
+      // A clean stop (backends told to terminate), then a crash-like one (connections reset).
+      for (const mode of ["fast", "immediate"] as const) {
+        const beforeStop = await reads();
+        const stopAt = Date.now();
+        await replica.stop(mode);
+        const stopped = Date.now();
+        const down = await until(`replica reported down (${mode})`, 5_000, () => replicaState("down"));
+        const downMs = Date.now() - stopAt;
+        // From 2 s after the stop on, no read is sent to the replica.
+        await sleep(Math.max(0, stopAt + 2_000 - Date.now()));
+        const at2s = await reads();
+        await sleep(2_000);
+        const at4s = await reads();
+        expect(at4s.replica).toBe(at2s.replica);
+        expect(at4s.primary).toBeGreaterThan(at2s.primary);
+        expect(down.value.status).toBe(200);
+        expect(at4s.inRotation).toBe(0);
 
-      await replica.start();
-      const started = Date.now();
-      const back = await until("replica back in rotation", 15_000, () => replicaState("in-rotation"));
-      await sleep(1_000);
-      const end = await reads();
-      expect(end.replica).toBeGreaterThan(at4s.replica);
-      console.log(
-        `replica stop (pg_ctl took ${stopped - stopAt} ms): reported down ${downMs} ms after the stop; ` +
-          `reads on the replica between the stop and 2 s after: ${at2s.replica - beforeStop.replica} (retried on the primary: ${at4s.primary_retry - beforeStop.primary_retry}); ` +
-          `back in rotation ${back.ms} ms after the start; replica reads since: ${end.replica - at4s.replica}; ` +
-          `requests: ${load.outcomes.length} reads, ${writes.outcomes.length} writes, none failed`,
-      );
+        await replica.start();
+        const back = await until(`replica back in rotation (${mode})`, 15_000, () => replicaState("in-rotation"));
+        await sleep(1_000);
+        const end = await reads();
+        expect(end.replica).toBeGreaterThan(at4s.replica);
+        console.log(
+          `replica stop -m ${mode} (pg_ctl took ${stopped - stopAt} ms): reported down ${downMs} ms after the stop; ` +
+            `reads sent to the replica between the stop and 2 s after: ${at2s.replica - beforeStop.replica} (retried on the primary: ${at4s.primary_retry - beforeStop.primary_retry}); ` +
+            `back in rotation ${back.ms} ms after the start; replica reads in the next second: ${end.replica - at4s.replica}`,
+        );
+      }
     } finally {
       running = false;
       await Promise.all(workers);
     }
+    console.log(`requests: ${load.outcomes.length} reads, ${writes.outcomes.length} writes`);
     const failed = [...load.outcomes, ...writes.outcomes].filter((o) => !ok(o));
     expect(failed.map((o) => `${o.kind}: ${o.code} ${o.message}`)).toEqual([]);
     expect(load.outcomes.length).toBeGreaterThan(50);

@@ -174,6 +174,9 @@ function clusterHandle(dir: string, data: string, port: number, exec: Exec): Pri
     },
     async destroy() {
       if (await pg.running()) await pg.stop("immediate").catch(() => {});
+      // A server already shutting down (a stop that failed because one was under way) still
+      // writes its shutdown checkpoint: removing the directory under it left a copy behind.
+      for (let i = 0; i < 100 && (await pg.running()); i++) await new Promise((r) => setTimeout(r, 100));
       rmSync(dir, { recursive: true, force: true });
     },
     log() {
