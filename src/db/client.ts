@@ -249,13 +249,18 @@ async function startReplicas(primary: Database, trackedPrimary: postgres.Sql, ur
     const target: ReadTarget<Db> = {
       name: replicaName(url),
       replica: true,
-      db: drizzlePostgres(fallbackClient(trackedPostgres(pg, pool), trackedPrimary, (err, onPrimary) => replicas!.retried(target, err, onPrimary)), {
-        schema,
-        logger,
-      }) as unknown as Db,
+      db: drizzlePostgres(
+        fallbackClient(
+          trackedPostgres(pg, pool),
+          trackedPrimary,
+          (err, onPrimary) => replicas!.retried(target, err, onPrimary),
+          (start) => replicas!.watch(target, start),
+        ),
+        { schema, logger },
+      ) as unknown as Db,
       async textQuery(text, params, prepare) {
         try {
-          return await replicaText(text, params, prepare);
+          return await replicas!.watch(target, () => replicaText(text, params, prepare));
         } catch (err) {
           return replicas!.retried(target, err, () => primary.textQuery(text, params, prepare));
         }

@@ -196,6 +196,29 @@ describe("ReadReplicas", () => {
   });
 });
 
+describe("ReadReplicas: a replica that stops answering", () => {
+  it("gives up the reads waiting on a replica when it leaves rotation as down, so they run on the primary", async () => {
+    const { rr, replicas, check } = setup(1);
+    await rr.start();
+    const replica = rr.forReader(undefined);
+    const never = new Promise<string>(() => {}); // a frozen server's answer
+    const read = rr.watch(replica, () => never).catch((err: unknown) => rr.retried(replica, err, async () => "from primary"));
+    replicas[0]!.state.fail = new Error("no answer within 1000 ms");
+    await check();
+    expect(await read).toBe("from primary");
+    // While it is down, a statement of an operation that chose it earlier is not even sent there.
+    let sent = false;
+    await expect(rr.watch(replica, async () => ((sent = true), "x"))).rejects.toMatchObject({ code: "REPLICA_DOWN" });
+    expect(sent).toBe(false);
+    // Reads on a replica in rotation are untouched; a new down signal is armed once it is back.
+    replicas[0]!.state.fail = undefined;
+    await check();
+    await check();
+    expect(await rr.watch(replica, async () => "from replica")).toBe("from replica");
+    await rr.close();
+  });
+});
+
 describe("configuration", () => {
   it("reads DATABASE_READ_URL as a comma-separated list and REPLICA_MAX_LAG_MS with a default", () => {
     expect(loadConfig({ NODE_ENV: "test" })).toMatchObject({ databaseReadUrls: [], replicaMaxLagMs: 1_000 });

@@ -25,7 +25,8 @@
  * (0 when it has replayed the newest sample): unlike `now() - pg_last_xact_replay_timestamp()` it
  * does not grow while the primary is idle. A replica leaves rotation at the first failed check, at
  * the first read that failed on it for want of a connection, or when its lag passes `maxLagMs`;
- * it comes back after two healthy checks in a row. A read that fails on a replica because the
+ * it comes back after two healthy checks in a row. When it leaves as down, the reads still
+ * waiting on it are given up and run on the primary (a frozen replica never answers them). A read that fails on a replica because the
  * replica is unreachable (or cancelled it in a recovery conflict) is run again on the primary,
  * once: a read is safe to repeat, and the caller sees no failure.
  */
@@ -87,9 +88,14 @@ export function replicaName(url: string): string {
   }
 }
 
+/** A read abandoned because its replica left rotation as down (it may never answer: frozen, partitioned). */
+export class ReplicaDownError extends Error {
+  readonly code = "REPLICA_DOWN";
+}
+
 /** A replica may have dropped the read: unreachable, shutting down, or a recovery conflict (40001/40P01). */
 export function retryOnPrimary(err: unknown): boolean {
-  if (isConnectionError(err)) return true;
+  if (isConnectionError(err) || err instanceof ReplicaDownError) return true;
   const code = (err as { code?: unknown } | null)?.code;
   return code === "40001" || code === "40P01";
 }
@@ -118,6 +124,8 @@ export interface ReadReplicaOptions<Db> {
 
 interface Replica<Db> {
   handle: ReplicaHandle<Db>;
+  /** Rejected (and replaced) when the replica leaves rotation as down: reads waiting on it give up. */
+  down: { promise: Promise<never>; reject: (err: Error) => void };
   inRotation: boolean;
   state: ReplicaState;
   healthyChecks: number;
@@ -137,6 +145,7 @@ export interface ReadCounts {
 
 export class ReadReplicas<Db> {
   private readonly replicas: Replica<Db>[];
+  private readonly byTarget = new Map<ReadTarget<Db>, Replica<Db>>();
   private readonly remembered = new Map<string, { lsn: bigint; until: number }>();
   /** The primary's WAL positions sampled by the checks, oldest first. */
   private readonly samples: { at: number; lsn: bigint }[] = [];
@@ -159,6 +168,7 @@ export class ReadReplicas<Db> {
     this.rememberMax = o.rememberMax ?? 50_000;
     this.replicas = o.replicas.map((handle) => ({
       handle,
+      down: downSignal(),
       inRotation: false,
       state: "starting",
       healthyChecks: 0,
@@ -166,6 +176,7 @@ export class ReadReplicas<Db> {
       lagMs: null,
       lastCheckAt: null,
     }));
+    for (const r of this.replicas) this.byTarget.set(r.handle.target, r);
   }
 
   /** Runs a first check (replicas found healthy join rotation at once) and then checks periodically. */
@@ -237,10 +248,24 @@ export class ReadReplicas<Db> {
     return lsn === PRIMARY_ONLY ? undefined : formatLsn(lsn);
   }
 
+  /**
+   * A statement on a replica: its result, or a ReplicaDownError as soon as the replica leaves
+   * rotation as down (a check timed out, a connection failed) — a frozen replica would otherwise
+   * hold it until TCP gives up; the statement is abandoned, not cancelled. On a replica already
+   * down it is not sent at all (the later statements of an operation that chose the replica
+   * before it went down).
+   */
+  watch<T>(target: ReadTarget<Db>, start: () => Promise<T>): Promise<T> {
+    const r = this.byTarget.get(target);
+    if (!r) return start();
+    if (r.state === "down") return Promise.reject(new ReplicaDownError(`replica ${target.name} is down`));
+    return Promise.race([start(), r.down.promise]);
+  }
+
   /** A read on `target` failed: run it on the primary if the replica may be the cause, taking the replica out of rotation. */
   async retried<T>(target: ReadTarget<Db>, err: unknown, onPrimary: () => Promise<T>): Promise<T> {
     if (!retryOnPrimary(err)) throw err;
-    const r = this.replicas.find((x) => x.handle.target === target);
+    const r = this.byTarget.get(target);
     if (r && isConnectionError(err) && r.inRotation) this.leave(r, "down", `a read failed: ${describe(err)}`);
     this.counts.retried++;
     return onPrimary();
@@ -259,6 +284,11 @@ export class ReadReplicas<Db> {
   }
 
   private leave(r: Replica<Db>, state: ReplicaState, reason: string): void {
+    if (state === "down") {
+      const { reject } = r.down;
+      r.down = downSignal();
+      reject(new ReplicaDownError(`replica ${r.handle.target.name} is down: ${reason}`));
+    }
     r.inRotation = false;
     r.state = state;
     r.reason = reason;
@@ -329,6 +359,13 @@ export class ReadReplicas<Db> {
   }
 }
 
+function downSignal(): Replica<never>["down"] {
+  let reject!: (err: Error) => void;
+  const promise = new Promise<never>((_resolve, rej) => (reject = rej));
+  promise.catch(() => {}); // rejected with no read waiting: not an unhandled rejection
+  return { promise, reject };
+}
+
 function describe(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === "string" ? `${e.code}: ` : "";
@@ -344,6 +381,7 @@ export function fallbackClient(
   replica: postgres.Sql,
   primary: postgres.Sql,
   retried: <T>(err: unknown, onPrimary: () => Promise<T>) => Promise<T>,
+  watch: <T>(start: () => Promise<T>) => Promise<T> = (start) => start(),
 ): postgres.Sql {
   return new Proxy(replica, {
     get(target, prop, receiver) {
@@ -353,7 +391,7 @@ export function fallbackClient(
           const q = client.unsafe(query, params as postgres.ParameterOrJSON<never>[], opts as postgres.UnsafeQueryOptions);
           return Promise.resolve(values ? q.values() : q);
         };
-        const attempt = (values: boolean) => run(replica, values).catch((err: unknown) => retried(err, () => run(primary, values)));
+        const attempt = (values: boolean) => watch(() => run(replica, values)).catch((err: unknown) => retried(err, () => run(primary, values)));
         return {
           then(ok: (v: unknown) => unknown, fail: (e: unknown) => unknown) {
             return attempt(false).then(ok, fail);

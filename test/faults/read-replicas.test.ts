@@ -6,8 +6,8 @@
  * It proves: reads (compiled and resolver) run on the replica, writes on the primary; a caller
  * sees its own write at once while the replica's replay is paused, another caller does not yet;
  * a replica lagging past REPLICA_MAX_LAG_MS leaves rotation and comes back once it catches up; a
- * replica stopped under mixed load stops getting reads within 2 s with no request failing, and
- * gets them again once started; /readyz reports each state.
+ * replica stopped (or frozen by SIGSTOP) under mixed load stops getting reads within 2 s with no
+ * request failing, and gets them again once started; /readyz reports each state.
  */
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -262,7 +262,7 @@ describe.skipIf(unavailable)(SUITE, () => {
     }
   });
 
-  it("replica stopped (fast, then immediate) under mixed load: reads go to the primary within 2 s and nothing fails; started again: reads return to it", async () => {
+  it("replica stopped (fast, immediate) or frozen under mixed load: reads go to the primary within 2 s and nothing fails; started again: reads return to it", async () => {
     await replica.waitForCatchUp();
     await until("replica in rotation", 5_000, () => replicaState("in-rotation"));
     // Reads on a client of their own (no writes, so no X-Read-After: they go to the replica
@@ -286,11 +286,14 @@ describe.skipIf(unavailable)(SUITE, () => {
     const workers = [0, 1, 2, 3, 4].map(worker);
     try {
       await sleep(1_500);
-      // A clean stop (backends told to terminate), then a crash-like one (connections reset).
-      for (const mode of ["fast", "immediate"] as const) {
+      // A clean stop (backends told to terminate), a crash-like one (connections reset), and a
+      // frozen server (SIGSTOP: connections stay open, nothing answers; reads already sent to it
+      // are given up when it leaves rotation).
+      for (const mode of ["fast", "immediate", "frozen"] as const) {
         const beforeStop = await reads();
         const stopAt = Date.now();
-        await replica.stop(mode);
+        if (mode === "frozen") replica.freeze();
+        else await replica.stop(mode);
         const stopped = Date.now();
         const down = await until(`replica reported down (${mode})`, 5_000, () => replicaState("down"));
         const downMs = Date.now() - stopAt;
@@ -304,13 +307,14 @@ describe.skipIf(unavailable)(SUITE, () => {
         expect(down.value.status).toBe(200);
         expect(at4s.inRotation).toBe(0);
 
-        await replica.start();
+        if (mode === "frozen") replica.thaw();
+        else await replica.start();
         const back = await until(`replica back in rotation (${mode})`, 15_000, () => replicaState("in-rotation"));
         await sleep(1_000);
         const end = await reads();
         expect(end.replica).toBeGreaterThan(at4s.replica);
         console.log(
-          `replica stop -m ${mode} (pg_ctl took ${stopped - stopAt} ms): reported down ${downMs} ms after the stop; ` +
+          `replica ${mode} (stop took ${stopped - stopAt} ms): reported down ${downMs} ms after the stop; ` +
             `reads sent to the replica between the stop and 2 s after: ${at2s.replica - beforeStop.replica} (retried on the primary: ${at4s.primary_retry - beforeStop.primary_retry}); ` +
             `back in rotation ${back.ms} ms after the start; replica reads in the next second: ${end.replica - at4s.replica}`,
         );

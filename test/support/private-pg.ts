@@ -17,7 +17,7 @@
  * so stop()/start() of the replica resumes streaming; destroy() drops the slot again.
  */
 import { execFile } from "node:child_process";
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -78,6 +78,13 @@ export interface PrivatePostgres {
   /** Stop (immediate) and delete the data directory. */
   destroy(): Promise<void>;
   log(): string;
+  /**
+   * SIGSTOP the server and all its processes: it keeps its connections and sockets but answers
+   * nothing (a frozen VM, a partition that drops packets). `thaw()` sends SIGCONT. The processes
+   * are this cluster's own (its postmaster.pid and that process's children).
+   */
+  freeze(): void;
+  thaw(): void;
 }
 
 /** A streaming replica (hot standby, read-only) of a private primary. */
@@ -139,6 +146,30 @@ function serverOptions(port: number, dir: string): string {
   ].join(" ");
 }
 
+/** The postmaster of a data directory and its child processes (from /proc), or [] when it is not running. */
+function serverPids(data: string): number[] {
+  let postmaster: number;
+  try {
+    postmaster = Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
+  } catch {
+    return [];
+  }
+  if (!Number.isInteger(postmaster) || postmaster <= 1) return [];
+  const pids = [postmaster];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === postmaster) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
 function clusterHandle(dir: string, data: string, port: number, exec: Exec): PrivatePostgres {
   const logFile = join(dir, "postgres.log");
   const serverOpts = serverOptions(port, dir);
@@ -173,6 +204,7 @@ function clusterHandle(dir: string, data: string, port: number, exec: Exec): Pri
       return pg.url(name);
     },
     async destroy() {
+      pg.thaw();
       if (await pg.running()) await pg.stop("immediate").catch(() => {});
       // A server already shutting down (a stop that failed because one was under way) still
       // writes its shutdown checkpoint: removing the directory under it left a copy behind.
@@ -186,7 +218,22 @@ function clusterHandle(dir: string, data: string, port: number, exec: Exec): Pri
         return "";
       }
     },
+    freeze() {
+      frozen = serverPids(data);
+      for (const pid of frozen) process.kill(pid, "SIGSTOP");
+    },
+    thaw() {
+      for (const pid of frozen) {
+        try {
+          process.kill(pid, "SIGCONT");
+        } catch {
+          // exited
+        }
+      }
+      frozen = [];
+    },
   };
+  let frozen: number[] = [];
   return pg;
 }
 
