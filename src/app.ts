@@ -14,6 +14,10 @@ export interface OpenDatabaseOptions {
   poolMax?: number;
   /** PostgreSQL `statement_timeout` of the pool (not of the migrations); 0/unset = none. */
   statementTimeoutMs?: number;
+  /** Streaming replicas that take the reads (db/replicas.ts), and their lag bound. */
+  readUrls?: string[];
+  replicaMaxLagMs?: number;
+  replicaCheckIntervalMs?: number;
 }
 
 /** Connect, apply migrations and make sure the products exist. */

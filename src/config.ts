@@ -10,6 +10,10 @@ export interface Config {
   nodeEnv: "development" | "production" | "test";
   /** PostgreSQL URL; undefined means the embedded PGlite in `dataDir`. */
   databaseUrl: string | undefined;
+  /** Streaming replicas that take the reads (DATABASE_READ_URL, comma-separated); empty = all on the primary. */
+  databaseReadUrls: string[];
+  /** A replica whose replay lags more than this leaves rotation until it catches up. */
+  replicaMaxLagMs: number;
   dataDir: string;
   port: number;
   host: string;
@@ -144,12 +148,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError("DATABASE_URL must start with postgres:// or postgresql://");
   }
+  const databaseReadUrls = (env.DATABASE_READ_URL ?? "")
+    .split(",")
+    .map((u) => u.trim())
+    .filter(Boolean);
+  if (databaseReadUrls.length && !databaseUrl) {
+    throw new ConfigError("DATABASE_READ_URL needs DATABASE_URL (read replicas of the embedded PGlite do not exist)");
+  }
+  for (const u of databaseReadUrls) {
+    if (!/^postgres(ql)?:\/\//.test(u)) throw new ConfigError("DATABASE_READ_URL must be a comma-separated list of postgres:// or postgresql:// URLs");
+  }
+  if (databaseReadUrls.length > 16) throw new ConfigError(`DATABASE_READ_URL: at most 16 replicas, got ${databaseReadUrls.length}`);
   if (env.TRUSTED_DOCUMENTS && !existsSync(env.TRUSTED_DOCUMENTS)) {
     throw new ConfigError(`TRUSTED_DOCUMENTS: no such file "${env.TRUSTED_DOCUMENTS}"`);
   }
   return {
     nodeEnv,
     databaseUrl,
+    databaseReadUrls,
+    replicaMaxLagMs: intVar(env, "REPLICA_MAX_LAG_MS", 1_000, 100, 3_600_000),
     dataDir,
     port: intVar(env, "PORT", 4000, 0, 65535),
     host: env.HOST || "127.0.0.1",

@@ -36,6 +36,7 @@ async function main() {
   });
   logger.info("starting", {
     database: config.databaseUrl ? "postgres" : `pglite:${config.dataDir}`,
+    ...(config.databaseReadUrls.length ? { readReplicas: config.databaseReadUrls.length, replicaMaxLagMs: config.replicaMaxLagMs } : {}),
     env: config.nodeEnv,
   });
   // Traces only when OTEL_* configure them (config.ts); otherwise no SDK is loaded at all.
@@ -57,6 +58,8 @@ async function main() {
     dataDir: config.dataDir,
     poolMax: config.dbPoolMax,
     statementTimeoutMs: config.dbStatementTimeoutMs,
+    readUrls: config.databaseReadUrls,
+    replicaMaxLagMs: config.replicaMaxLagMs,
   });
   const gateway = await startServer({
     database,

@@ -1,6 +1,8 @@
 /**
  * The database handle: PostgreSQL through postgres.js when a URL is given, otherwise the
- * embedded PGlite persisted in a directory (or in memory for tests).
+ * embedded PGlite persisted in a directory (or in memory for tests). With read URLs (PostgreSQL
+ * only), `replicas` routes reads to streaming replicas (replicas.ts); `db` and `textQuery` stay
+ * the primary's.
  */
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
@@ -13,6 +15,7 @@ import postgres from "postgres";
 import { withStatementSpan } from "../shared/tracing.js";
 import { retryLostConnection } from "./pg-errors.js";
 import { PoolStats, retriesReads, trackedPglite, trackedPostgres } from "./pool-stats.js";
+import { fallbackClient, ReadReplicas, replicaName, type ReadTarget, type ReplicaHandle } from "./replicas.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
@@ -38,6 +41,8 @@ export interface Database {
   textQuery(text: string, params: unknown[], prepare?: boolean): Promise<string | null>;
   /** Statements and transactions in flight, and statement times (pool-stats.ts; metrics.ts). */
   pool: PoolStats;
+  /** Read replicas (DATABASE_READ_URL): where reads go (replicas.ts). Undefined without read URLs. */
+  replicas?: ReadReplicas<Db>;
 }
 
 type QueryListener = (query: string, params: unknown[]) => void;
@@ -88,13 +93,15 @@ function prepareDrizzleStatements(): void {
 
 /**
  * Every statement drizzle sends, on both drivers: a trace span (shared/tracing.ts: its text,
- * never its values; with tracing off the wrapper only tests a flag), and on PostgreSQL one more
- * try (`retryLostConnection`) of a read that lost its connection outside a transaction. A SELECT outside a transaction
- * changes nothing, so trying it again on another pooled connection is always safe, and it is what
- * keeps the first statement on a connection the database's restart closed (or whose old
- * backend's 57P01 arrives late) from failing a request once the database is back
- * (test/faults/postgres-outage.test.ts). Transactions are tried again as a whole, and only when
- * they provably did not commit (`transact`, events/outbox.ts). `textQuery` does the same.
+ * never its values; with tracing off the wrapper only tests a flag), and on PostgreSQL more tries
+ * (`retryLostConnection`) of a read that lost its connection outside a transaction on the
+ * primary's pool. A SELECT outside a transaction changes nothing, so trying it again on another
+ * pooled connection is always safe, and it is what keeps the first statement on a connection the
+ * database's restart closed (or whose old backend's 57P01 arrives late) from failing a request
+ * once the database is back (test/faults/postgres-outage.test.ts, test/db-connection-retry.test.ts).
+ * Transactions are tried again as a whole, and only when they provably did not commit
+ * (`transact`, events/outbox.ts). `textQuery` does the same; a replica's reads fall back to the
+ * primary instead (replicas.ts).
  */
 let statementsTraced = false;
 function traceStatements(): void {
@@ -123,49 +130,24 @@ export interface ConnectOptions {
   poolMax?: number;
   /** PostgreSQL only: `statement_timeout` of every pooled connection (0/unset = none). */
   statementTimeoutMs?: number;
+  /** PostgreSQL only: streaming replicas that take the reads (replicas.ts). */
+  readUrls?: string[];
+  /** A replica lagging more than this leaves rotation (ms; default 1000). */
+  replicaMaxLagMs?: number;
+  /** How often each replica is checked (ms; default 250). */
+  replicaCheckIntervalMs?: number;
 }
 
 export async function connect(opts: ConnectOptions): Promise<Database> {
   traceStatements();
   if (opts.databaseUrl) {
-    const pg = postgres(opts.databaseUrl, {
-      max: opts.poolMax ?? 10,
-      prepare: true,
-      onnotice: () => {},
-      // Fail fast and recover fast when the database goes away (see test/faults/): a dead host
-      // is given up after CONNECT_TIMEOUT_S, and reconnect attempts are at most ~1 s apart.
-      // postgres.js's default backoff grows to 20 s, so during and after an outage a request
-      // waited up to 20 s for the next attempt, and so did the LISTEN connection's re-listen.
-      connect_timeout: CONNECT_TIMEOUT_S,
-      backoff: reconnectBackoff,
-      // bigint columns come back as strings from postgres.js; drizzle maps them to BigInt.
-      connection: {
-        application_name: "julo-gateway",
-        TimeZone: "UTC",
-        // Every statement the gateway sends is parameterised by keys, pages and dates, so one
-        // generic plan per prepared statement serves all values; PostgreSQL's default ("auto")
-        // kept re-planning the compiled reads (custom plans looked cheaper for `limit $1`),
-        // which cost ~30 % more database CPU per 50-customer page (bench/README.md).
-        plan_cache_mode: "force_generic_plan",
-        // No JIT compilation. The compiled reads are deep correlated subqueries that run in a few
-        // ms, but without planner statistics (a bulk load before ANALYZE; autovacuum off) their
-        // estimated cost reaches millions: above jit_above_cost / jit_optimize_above_cost,
-        // PostgreSQL then JIT-compiled ~65 functions with inlining and optimisation on EVERY
-        // execution (JIT code is not kept with the cached plan): 0.5–1 s of compilation for 5 ms of
-        // work, the nested list fell to ~2 req/s (bench/README.md, "Planner statistics"). Nothing
-        // the gateway sends is long enough to win it back.
-        jit: "off",
-        ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
-      },
-    });
+    const pg = postgresClient(opts.databaseUrl, opts);
     prepareDrizzleStatements();
     const pool = new PoolStats(opts.poolMax ?? 10);
-    const db = drizzlePostgres(trackedPostgres(pg, pool), { schema, logger }) as unknown as Db;
-    // `simple: false`: postgres.js would otherwise use the simple protocol (re-planned every
-    // call) for a statement without parameters.
-    const prepared = { prepare: true, simple: false } as unknown as { prepare: boolean };
-    const unprepared = { prepare: false, simple: false } as unknown as { prepare: boolean };
-    return {
+    const trackedPg = trackedPostgres(pg, pool);
+    const db = drizzlePostgres(trackedPg, { schema, logger }) as unknown as Db;
+    const textQuery = textQueryOn(pg, pool);
+    const database: Database = {
       kind: "postgres",
       db,
       pg,
@@ -173,22 +155,16 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
       async ping() {
         await pg`select 1`;
       },
-      async textQuery(text, params, prepare = true) {
-        notify(text, params);
-        const send = () =>
-          pool.track(
-            withStatementSpan(text, () => pg.unsafe<{ data: string | null }[]>(text, params as postgres.ParameterOrJSON<never>[], prepare ? prepared : unprepared)),
-            true,
-            true,
-          );
-        // A compiled read is a SELECT outside any transaction: safe to try again (see traceStatements).
-        const rows = await retryLostConnection(send);
-        return rows[0]?.data ?? null;
-      },
+      textQuery,
       async close() {
+        await database.replicas?.close();
         await pg.end({ timeout: 5 });
       },
     };
+    if (opts.readUrls?.length) {
+      database.replicas = await startReplicas(database, trackedPg, opts.readUrls, opts);
+    }
+    return database;
   }
   let pglite: PGlite;
   if (!opts.dataDir || opts.dataDir === "memory://") {
@@ -218,6 +194,122 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
       if (!pglite.closed) await pglite.close();
     },
   };
+}
+
+/** A postgres.js pool with the gateway's connection settings (the primary's, and each replica's). */
+function postgresClient(url: string, opts: ConnectOptions, max = opts.poolMax ?? 10): postgres.Sql {
+  return postgres(url, {
+    max,
+    prepare: true,
+    onnotice: () => {},
+    // Fail fast and recover fast when the database goes away (see test/faults/): a dead host
+    // is given up after CONNECT_TIMEOUT_S, and reconnect attempts are at most ~1 s apart.
+    // postgres.js's default backoff grows to 20 s, so during and after an outage a request
+    // waited up to 20 s for the next attempt, and so did the LISTEN connection's re-listen.
+    connect_timeout: CONNECT_TIMEOUT_S,
+    backoff: reconnectBackoff,
+    // bigint columns come back as strings from postgres.js; drizzle maps them to BigInt.
+    connection: {
+      application_name: "julo-gateway",
+      TimeZone: "UTC",
+      // Every statement the gateway sends is parameterised by keys, pages and dates, so one
+      // generic plan per prepared statement serves all values; PostgreSQL's default ("auto")
+      // kept re-planning the compiled reads (custom plans looked cheaper for `limit $1`),
+      // which cost ~30 % more database CPU per 50-customer page (bench/README.md).
+      plan_cache_mode: "force_generic_plan",
+      // No JIT compilation. The compiled reads are deep correlated subqueries that run in a few
+      // ms, but without planner statistics (a bulk load before ANALYZE; autovacuum off) their
+      // estimated cost reaches millions: above jit_above_cost / jit_optimize_above_cost,
+      // PostgreSQL then JIT-compiled ~65 functions with inlining and optimisation on EVERY
+      // execution (JIT code is not kept with the cached plan): 0.5–1 s of compilation for 5 ms of
+      // work, the nested list fell to ~2 req/s (bench/README.md, "Planner statistics"). Nothing
+      // the gateway sends is long enough to win it back.
+      jit: "off",
+      ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
+    },
+  });
+}
+
+// `simple: false`: postgres.js would otherwise use the simple protocol (re-planned every
+// call) for a statement without parameters.
+const PREPARED = { prepare: true, simple: false } as unknown as { prepare: boolean };
+const UNPREPARED = { prepare: false, simple: false } as unknown as { prepare: boolean };
+
+function textQueryOn(pg: postgres.Sql, pool: PoolStats): Database["textQuery"] {
+  return async (text, params, prepare = true) => {
+    notify(text, params);
+    const send = () =>
+      pool.track(
+        withStatementSpan(text, () => pg.unsafe<{ data: string | null }[]>(text, params as postgres.ParameterOrJSON<never>[], prepare ? PREPARED : UNPREPARED)),
+        true,
+        true,
+      );
+    // A compiled read is a SELECT outside any transaction: safe to try again (see traceStatements).
+    const rows = await retryLostConnection(send);
+    return rows[0]?.data ?? null;
+  };
+}
+
+/**
+ * A pool per read URL, each read target falling back to the primary (replicas.ts), and a health
+ * check connection per replica; resolves after the first check.
+ */
+async function startReplicas(primary: Database, trackedPrimary: postgres.Sql, urls: string[], opts: ConnectOptions): Promise<ReadReplicas<Db>> {
+  const primaryTarget: ReadTarget<Db> = { name: "primary", replica: false, db: primary.db, textQuery: primary.textQuery };
+  let replicas: ReadReplicas<Db> | undefined;
+  const handles: ReplicaHandle<Db>[] = urls.map((url) => {
+    const pg = postgresClient(url, opts);
+    // Not the primary's statistics (its gauges say how busy the primary's pool is); statement
+    // times go nowhere yet.
+    const pool = new PoolStats(opts.poolMax ?? 10);
+    const probe = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 2, backoff: () => 0.1, idle_timeout: 0, connection: { application_name: "julo-gateway-replica-check" } });
+    const replicaText = textQueryOn(pg, pool);
+    const target: ReadTarget<Db> = {
+      name: replicaName(url),
+      replica: true,
+      db: drizzlePostgres(
+        fallbackClient(
+          trackedPostgres(pg, pool),
+          trackedPrimary,
+          (err, onPrimary) => replicas!.retried(target, err, onPrimary),
+          (start) => replicas!.watch(target, start),
+        ),
+        { schema, logger },
+      ) as unknown as Db,
+      async textQuery(text, params, prepare) {
+        try {
+          return await replicas!.watch(target, () => replicaText(text, params, prepare));
+        } catch (err) {
+          return replicas!.retried(target, err, () => primary.textQuery(text, params, prepare));
+        }
+      },
+    };
+    return {
+      url,
+      target,
+      async probe() {
+        const [row] = await probe<{ rec: boolean; lsn: string | null }[]>`
+          select pg_is_in_recovery() as rec,
+                 (case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_lsn() end)::text as lsn`;
+        return { inRecovery: row!.rec, lsn: row!.lsn };
+      },
+      async close() {
+        await Promise.all([pg.end({ timeout: 5 }), probe.end({ timeout: 1 })]);
+      },
+    };
+  });
+  replicas = new ReadReplicas<Db>({
+    primary: primaryTarget,
+    async primaryLsn() {
+      const [row] = await primary.pg!<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`;
+      return row!.lsn;
+    },
+    replicas: handles,
+    maxLagMs: opts.replicaMaxLagMs ?? 1_000,
+    checkIntervalMs: opts.replicaCheckIntervalMs,
+  });
+  await replicas.start();
+  return replicas;
 }
 
 /** Run raw SQL and get plain rows back, whichever driver is underneath. */

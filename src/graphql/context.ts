@@ -3,6 +3,7 @@
  * DataLoaders, and the clock. Never shared between requests.
  */
 import type { Database, Db } from "../db/client.js";
+import type { ReadTarget } from "../db/replicas.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { EventBus } from "../events/bus.js";
 import { createLoaders, type Loaders } from "./loaders.js";
@@ -31,7 +32,20 @@ export interface AppServices {
 
 export interface Context {
   viewer: Viewer;
+  /**
+   * The database the resolvers use: the primary, or for a query over HTTP with read replicas the
+   * read target chosen for it (`read`; server/read-routing.ts), set before anything ran.
+   */
   db: Db;
+  /** HTTP queries with read replicas: where this operation's reads go (db/replicas.ts). */
+  read?: ReadTarget<Db>;
+  /**
+   * Read-your-writes for someone other than the viewer: the actor key ("customer:<id>") of the
+   * customer a login or registration issued a token to, whose next reads must see this write.
+   */
+  freshFor?: string;
+  /** HTTP with read replicas: the request's X-Read-After (a WAL position the client's reads must see). */
+  readAfter?: bigint;
   loaders: Loaders;
   clock: Clock;
   app: AppServices;
@@ -49,9 +63,12 @@ export interface Context {
  */
 class RequestContext implements Context {
   private made: Loaders | undefined = undefined;
-  readonly db: Db;
+  db: Db;
   readonly clock: Clock;
   compiled?: CompiledSlot;
+  read?: ReadTarget<Db>;
+  freshFor?: string;
+  readAfter?: bigint;
 
   constructor(
     readonly app: AppServices,

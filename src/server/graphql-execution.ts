@@ -27,6 +27,8 @@ import { CompiledReads } from "./compiler/plugin.js";
 import { formatError, statusForMediaType } from "./errors.js";
 import { errorBody, HttpError, readBody, sendJson } from "./http-routes.js";
 import { inputTextPlugin } from "./input-text.js";
+import { READ_AFTER_HEADER, readRoutingPlugin } from "./read-routing.js";
+import { readAfterOf } from "../db/replicas.js";
 import type { OperationGuard } from "./limits.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { rewriteTrustedRequest, type DatabaseKeyValueCache, type TrustedDocuments } from "./persisted.js";
@@ -250,6 +252,8 @@ export class GraphQLExecution {
         inputTextPlugin(),
         subscriptionsNotOverHttp(),
         finishedResponses(),
+        // Read replicas: a query's reads on the target chosen for its caller (read-routing.ts).
+        ...(o.app.database.replicas ? [readRoutingPlugin(o.app.database.replicas)] : []),
         // parse / validate / execute spans under the operation span (off: nothing).
         tracingPlugin(),
         // Last: answers compilable reads once every check above has passed (compiler/plugin.ts).
@@ -351,7 +355,8 @@ export class GraphQLExecution {
     }
     if (!viewer) return false;
     call.deadline.forViewer(viewer.role);
-    const work = this.fastPath!.answer(fastPathRequest, viewer, call.clientIp);
+    const readAfter = this.o.app.database.replicas ? readAfterOf(call.req.headers[READ_AFTER_HEADER]) : undefined;
+    const work = this.fastPath!.answer(fastPathRequest, viewer, call.clientIp, readAfter);
     const answered = await call.deadline.race(work.then((body) => ({ body })));
     if (!answered) {
       this.timedOut(call, work);
@@ -388,6 +393,7 @@ export class GraphQLExecution {
         deadline.forViewer(viewer.role);
         const ctx = createContext(app, viewer, call.requestId, call.clientIp);
         ctx.compiled = run;
+        if (app.database.replicas) ctx.readAfter = readAfterOf(req.headers[READ_AFTER_HEADER]);
         return ctx;
       },
     });

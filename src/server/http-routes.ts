@@ -69,8 +69,8 @@ export interface HttpRoutes {
   statics: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
   /** The caller's extra routes (GatewayOptions.extraRoutes); true when handled. */
   extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
-  /** /readyz pings it. */
-  database: Pick<Database, "ping" | "kind">;
+  /** /readyz pings it (the primary), and lists its read replicas' states. */
+  database: Pick<Database, "ping" | "kind" | "replicas">;
   /** Counts requests in flight; once closing, /graphql answers 503 and /readyz "unavailable". */
   gate: ShutdownGate;
   logger: Logger;
@@ -114,9 +114,12 @@ export function createHttpServer(routes: HttpRoutes): Server {
             database.ping(),
             new Promise((_r, rej) => setTimeout(() => rej(new Error("timeout")), 2000).unref()),
           ]);
-          sendJson(res, 200, { status: "ready", database: database.kind });
+          // Replicas out of rotation only degrade: their reads go to the primary.
+          const replicas = database.replicas?.status();
+          sendJson(res, 200, replicas ? { status: "ready", database: database.kind, replicas } : { status: "ready", database: database.kind });
         } catch {
-          sendJson(res, 503, { status: "unavailable" });
+          const replicas = database.replicas?.status();
+          sendJson(res, 503, replicas ? { status: "unavailable", replicas } : { status: "unavailable" });
         }
       } else if (await routes.statics(req, res, url)) {
         route = "static"; // playground, dashboard and their files

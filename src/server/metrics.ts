@@ -186,6 +186,41 @@ export class GatewayMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
       registers,
     });
+    const replicas = o.database.replicas;
+    if (replicas) {
+      // Read replicas (db/replicas.ts): a bounded label set, the configured replicas.
+      new Gauge({
+        name: "gateway_db_replica_in_rotation",
+        help: "1 when the read replica takes reads, 0 when it is out of rotation (down or lagging past REPLICA_MAX_LAG_MS)",
+        labelNames: ["replica"],
+        registers,
+        collect() {
+          for (const r of replicas.status()) this.set({ replica: r.name }, r.inRotation ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: "gateway_db_replica_lag_seconds",
+        help: "Replay lag of the read replica as last checked: how long ago the primary was at a WAL position the replica has not replayed (-1 when unreachable)",
+        labelNames: ["replica"],
+        registers,
+        collect() {
+          for (const r of replicas.status()) this.set({ replica: r.name }, r.lagMs === null ? -1 : r.lagMs / 1000);
+        },
+      });
+      new Counter({
+        name: "gateway_db_reads_total",
+        help: "Read operations routed with read replicas configured, by target (replica; primary: no replica in rotation had replayed the caller's last write; primary_retry: failed on a replica and run again on the primary)",
+        labelNames: ["target"],
+        registers,
+        collect() {
+          const c = replicas.counts;
+          this.reset();
+          this.inc({ target: "replica" }, c.replica);
+          this.inc({ target: "primary" }, c.primary);
+          this.inc({ target: "primary_retry" }, c.retried);
+        },
+      });
+    }
     // After the pool's gauges: its query would otherwise count itself as a connection in use.
     const lag = () => this.events?.oldestUndeliveredAgeSeconds() ?? Promise.resolve(0);
     new Gauge({

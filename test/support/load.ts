@@ -3,6 +3,11 @@
  * every request is timed and recorded with its outcome (data, `extensions.code`, or a transport
  * failure), and the lending lifecycle (register → submit → approve → accept → disburse) and
  * payments are one call each. Self-contained: no import of the test world or the server code.
+ *
+ * Like a well-behaved client of a gateway with read replicas, it sends back the newest WAL
+ * position a mutation's response carried (`X-Read-After`), so its reads see its writes whichever
+ * instance behind a balancer answers them (docs/read-replicas.md). Without replicas no response
+ * carries it and nothing is sent.
  */
 import { randomInt, randomUUID } from "node:crypto";
 import { uniqueDigits } from "./unique.js";
@@ -39,9 +44,17 @@ export interface Outcome<T = any> {
 
 export const ok = (o: Outcome) => o.code === undefined && o.data != null;
 
+/** A WAL position "X/Y" as a number, for keeping the newest one. */
+function lsnValue(lsn: string): bigint {
+  const [hi, lo] = lsn.split("/") as [string, string];
+  return (BigInt(`0x${hi}`) << 32n) + BigInt(`0x${lo}`);
+}
+
 export class LoadClient {
   readonly outcomes: Outcome[] = [];
   record = true;
+  /** The newest X-Read-After a response carried (sent with every request). */
+  readAfter: string | undefined;
 
   constructor(
     readonly url: string,
@@ -55,11 +68,17 @@ export class LoadClient {
     try {
       const res = await fetch(this.url, {
         method: "POST",
-        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: {
+          "content-type": "application/json",
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(this.readAfter ? { "x-read-after": this.readAfter } : {}),
+        },
         body: JSON.stringify({ query, variables }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       out.status = res.status;
+      const after = res.headers.get("x-read-after");
+      if (after && /^[0-9A-F]+\/[0-9A-F]+$/i.test(after) && (!this.readAfter || lsnValue(after) > lsnValue(this.readAfter))) this.readAfter = after;
       const text = await res.text();
       try {
         const body = JSON.parse(text) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };

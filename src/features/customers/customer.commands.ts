@@ -78,6 +78,8 @@ function identityCheck<T>(fn: () => T): T {
 }
 
 async function customerToken(ctx: Context, customerId: string): Promise<string> {
+  // Its holder's next reads must see this login / registration (read replicas: server/read-routing.ts).
+  ctx.freshFor = `customer:${customerId}`;
   return mintToken(tokenKey(ctx.app.jwtSecret), { role: "CUSTOMER", sub: customerId, expiresIn: CUSTOMER_TOKEN_TTL });
 }
 

@@ -107,7 +107,8 @@ export class CompiledReadFastPath {
   }
 
   /** The response body, or null when Apollo must handle the request (see the module comment). */
-  async answer(req: FastPathRequest, viewer: Viewer, clientIp: string): Promise<string | null> {
+  /** `readAfter`: with read replicas, the request's X-Read-After (db/replicas.ts). */
+  async answer(req: FastPathRequest, viewer: Viewer, clientIp: string, readAfter?: bigint): Promise<string | null> {
     if (viewer.role === "ANONYMOUS") return null; // never compiled (compile.ts)
     const p = this.prepared(req.source);
     if (!p) return null;
@@ -129,7 +130,7 @@ export class CompiledReadFastPath {
       return null; // Apollo runs the same check and answers with its error
     }
     return withSpan("graphql.execute", {}, () =>
-      this.reads.answer(this.schema, p.document, operation, req.variables, viewer),
+      this.reads.answer(this.schema, p.document, operation, req.variables, viewer, undefined, readAfter),
     );
   }
 }

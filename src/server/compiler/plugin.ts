@@ -9,7 +9,9 @@
 import { HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from "graphql";
 import type { Viewer } from "../../auth/viewer.js";
-import type { Database } from "../../db/client.js";
+import type { Database, Db } from "../../db/client.js";
+import type { ReadTarget } from "../../db/replicas.js";
+import { actorOf } from "../../auth/viewer.js";
 import type { CompiledSlot, Context } from "../../graphql/context.js";
 import type { Logger } from "../../shared/logger.js";
 import { compileRequest, FALLBACK_SENTINEL, parameterValues } from "./compile.js";
@@ -37,12 +39,17 @@ export class CompiledReads {
     operation: OperationDefinitionNode,
     variables: Record<string, unknown> | undefined,
     viewer: Viewer,
+    target?: ReadTarget<Db>,
+    readAfter?: bigint,
   ): Promise<string | null> {
     const req = compileRequest(schema, document, operation, variables, viewer);
     if (!req || this.failedStatements.has(req.statement)) return null;
     let json: string | null;
+    // With read replicas: the target chosen for the operation (the plugin's), or one chosen now
+    // (the fast path; compiled reads are never anonymous: compile.ts).
+    const on = target ?? this.database.replicas?.forReader(actorOf(viewer), readAfter) ?? this.database;
     try {
-      json = await this.database.textQuery(req.statement.text, parameterValues(req), req.statement.prepare);
+      json = await on.textQuery(req.statement.text, parameterValues(req), req.statement.prepare);
     } catch (err) {
       // The resolvers answer instead (a database outage then fails there, with their
       // errors). A statement PostgreSQL rejects as such is not tried again.
@@ -70,7 +77,7 @@ export class CompiledReads {
           async responseForOperation({ contextValue, document, operation, request, schema }) {
             const slot = contextValue.compiled;
             if (!slot || !operation) return null;
-            const body = await reads.answer(schema, document, operation, request.variables, contextValue.viewer);
+            const body = await reads.answer(schema, document, operation, request.variables, contextValue.viewer, contextValue.read);
             if (body === null) return null;
             slot.body = body;
             return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: "single", singleResult: { data: null } } };
