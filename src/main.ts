@@ -27,6 +27,7 @@ async function main() {
   logger.info("starting", {
     database: config.databaseUrl ? "postgres" : `pglite:${config.dataDir}`,
     env: config.nodeEnv,
+    eventBus: config.eventBus === "nats" ? `nats (${config.natsUrl})` : "postgres",
   });
   // Traces only when OTEL_* configure them (config.ts); otherwise no SDK is loaded at all.
   let tracing: Tracing | undefined;
@@ -60,6 +61,7 @@ async function main() {
     compileReads: config.compiledReads,
     compiledFastPath: config.compiledFastPath,
     metrics: { port: config.metricsPort, host: config.metricsHost, operationNames: config.metricsOperationNames },
+    eventBus: config.eventBus === "nats" ? { transport: "nats", servers: config.natsUrl } : { transport: "postgres" },
     guard: {
       limits: { maxLength: config.maxQueryLength, maxTokens: config.maxQueryTokens, maxAliases: config.maxQueryAliases },
       authRateLimit: { perWindow: config.authRateLimitPerMinute },
