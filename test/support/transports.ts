@@ -33,6 +33,13 @@ export function natsGatewayOfWorker(): Promise<Gateway> {
   return natsGateway;
 }
 
+/** Stop the worker's NATS gateway (a test that counts the relays of its database starts clean). */
+export async function closeNatsGatewayOfWorker(): Promise<void> {
+  const g = natsGateway;
+  natsGateway = undefined;
+  if (g) await (await g).close();
+}
+
 /** The gateway of this transport for the tests of the enclosing describe block. */
 export function useEventTransport(transport: EventTransportName): void {
   let fromBatches = 0;
