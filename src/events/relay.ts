@@ -23,8 +23,11 @@ import type { Logger } from "../shared/logger.js";
 import { encodeBatch } from "./nats-wire.js";
 import { NOTIFY_CHANNEL } from "./outbox.js";
 
-/** The advisory lock whose holder is the relay (outbox.ts EVENT_ORDER_LOCK is 727002). */
-export const RELAY_LOCK = 727003;
+/**
+ * The session advisory lock whose holder is the relay. Taken: 727001 migrations (db/migrate.ts),
+ * 727002 event order (outbox.ts), 727003 the APQ cap (server/persisted.ts).
+ */
+export const RELAY_LOCK = 727015;
 const FETCH_BATCH = 500;
 /** Rows per NATS message (well under the server's 1 MB max_payload with long reasons). */
 const PUBLISH_CHUNK = 200;
