@@ -45,6 +45,13 @@ async function readyz(p: GatewayProcess): Promise<{ code: number; body: Readyz }
   return { code: res.status, body: (await res.json()) as Readyz };
 }
 
+/** A gauge's value from the process's /metrics (served to loopback callers). */
+async function gauge(p: GatewayProcess, line: string): Promise<number | undefined> {
+  const text = await (await fetch(p.url.replace(/\/graphql$/, "/metrics"))).text();
+  const hit = text.split("\n").find((l) => l.startsWith(line + " "));
+  return hit === undefined ? undefined : Number(hit.slice(line.length + 1));
+}
+
 async function waitUntil(what: string, ok: () => Promise<boolean>, timeoutMs = 15_000): Promise<number> {
   const started = Date.now();
   while (!(await ok())) {
@@ -145,11 +152,13 @@ describe.skipIf(!!missing)("EVENT_BUS=nats across gateway processes (PostgreSQL,
   it("NATS killed and restarted under a stream of status changes: every event delivered, in order, none lost or duplicated", async () => {
     const { apps, subs } = await setup(60, [a, b]);
     let during: { code: number; body: Readyz }[] = [];
+    let degradedGauge: (number | undefined)[] = [];
     const outage = (async () => {
       await sleep(800);
       await nats.stop("SIGKILL");
       await sleep(700);
       during = await Promise.all([readyz(a), readyz(b)]);
+      degradedGauge = await Promise.all([a, b].map((p) => gauge(p, 'gateway_event_bus_degraded{transport="nats"}')));
       await sleep(1500);
       await nats.start();
     })();
@@ -162,12 +171,15 @@ describe.skipIf(!!missing)("EVENT_BUS=nats across gateway processes (PostgreSQL,
     console.log(`nats outage: ${apps.length} rejections over ${Date.now() - started} ms, NATS down ~2.2 s in the middle`);
     // The gateway stayed up and ready, and said the bus was degraded.
     for (const r of during) expect(r).toMatchObject({ code: 200, body: { status: "ready", eventBus: { state: "degraded", connected: false } } });
+    expect(degradedGauge).toEqual([1, 1]);
     for (const [i, s] of subs.entries()) await allDenied(s, apps.length).catch(() => checkDelivered(s, apps, `instance ${i}`));
     await sleep(500);
     subs.forEach((s, i) => checkDelivered(s, apps, `instance ${i}`));
     // Back on NATS: both connected, one relay.
     await waitUntil("both reconnected", async () => (await Promise.all([readyz(a), readyz(b)])).every((r) => r.body.eventBus?.state === "ok"));
     expect((await relays([a, b])).filter(Boolean)).toHaveLength(1);
+    expect(await Promise.all([a, b].map((p) => gauge(p, 'gateway_event_bus_degraded{transport="nats"}')))).toEqual([0, 0]);
+    expect((await gauge(a, "gateway_event_relay"))! + (await gauge(b, "gateway_event_relay"))!).toBe(1);
     subs.forEach((s) => s.stop());
   });
 
