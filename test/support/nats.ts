@@ -35,10 +35,11 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-export async function startPrivateNats(): Promise<PrivateNats> {
+/** `port`: a port chosen beforehand (a gateway may be pointed at it before NATS is there); `start: false` leaves it stopped. */
+export async function startPrivateNats(o: { port?: number; start?: boolean } = {}): Promise<PrivateNats> {
   const bin = natsServerBinary();
   if (!bin) throw new Error("nats-server not found (install the Debian package nats-server or set NATS_SERVER_BIN)");
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const nats: PrivateNats = {
@@ -68,6 +69,6 @@ export async function startPrivateNats(): Promise<PrivateNats> {
     },
     running: () => !!child,
   };
-  await nats.start();
+  if (o.start !== false) await nats.start();
   return nats;
 }
