@@ -75,6 +75,7 @@ export class NatsTransport implements EventTransport {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private wasDegraded = false;
+  private lastPoll = 0;
   private readonly heartbeatMs: number;
   private readonly pollMs: number;
   /** Batches received, and how many of them could not be used (a gap: caught up from the table). */
@@ -201,7 +202,6 @@ export class NatsTransport implements EventTransport {
     return undefined;
   }
 
-  private lastPoll = 0;
   private checkDegraded(): void {
     if (this.closed) return;
     const reason = this.degradedReason();
