@@ -62,6 +62,8 @@ export interface StartOptions {
   >;
   /** Prometheus metrics: own port or the main one (see GatewayOptions). */
   metrics?: GatewayOptions["metrics"];
+  /** EVENT_BUS: how committed status events reach every instance (see GatewayOptions). */
+  eventBus?: GatewayOptions["eventBus"];
 }
 
 export async function startServer(opts: StartOptions): Promise<Gateway> {
@@ -78,6 +80,7 @@ export async function startServer(opts: StartOptions): Promise<Gateway> {
     compileReads: opts.compileReads,
     compiledFastPath: opts.compiledFastPath,
     metrics: opts.metrics,
+    eventBus: opts.eventBus,
     ...opts.guard,
   });
 }

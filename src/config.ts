@@ -64,6 +64,13 @@ export interface Config {
   metricsHost: string;
   /** Distinct operation names kept as metric labels (besides the trusted documents'); the rest share "other". */
   metricsOperationNames: number;
+  /**
+   * How committed status events reach every instance (src/events/): "postgres" = each instance
+   * LISTENs on the primary; "nats" = one elected relay publishes the outbox to NATS.
+   */
+  eventBus: "postgres" | "nats";
+  /** NATS server(s) for EVENT_BUS=nats: one or more comma-separated nats://host:port URLs. */
+  natsUrl: string;
 }
 
 export class ConfigError extends Error {}
@@ -197,7 +204,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsPort: env.METRICS_PORT ? intVar(env, "METRICS_PORT", 0, 1, 65535) : undefined,
     metricsHost: env.METRICS_HOST || "127.0.0.1",
     metricsOperationNames: intVar(env, "METRICS_OPERATION_NAMES", 200, 0, 10_000),
+    eventBus: eventBusVar(env),
+    natsUrl: natsUrlVar(env),
   };
+}
+
+function eventBusVar(env: NodeJS.ProcessEnv): Config["eventBus"] {
+  const raw = (env.EVENT_BUS || "postgres").toLowerCase();
+  if (raw !== "postgres" && raw !== "nats") throw new ConfigError(`EVENT_BUS must be postgres or nats, got "${env.EVENT_BUS}"`);
+  return raw;
+}
+
+export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
+
+/** NATS_URL: one or more comma-separated nats://host[:port] (the client's reconnect list). */
+function natsUrlVar(env: NodeJS.ProcessEnv): string {
+  const raw = env.NATS_URL || DEFAULT_NATS_URL;
+  const urls = raw.split(",").map((u) => u.trim());
+  for (const u of urls) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(u);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.protocol !== "nats:" || !parsed.hostname || (parsed.pathname !== "" && parsed.pathname !== "/")) {
+      throw new ConfigError(`NATS_URL must be one or more comma-separated nats://host:port URLs, got "${raw}"`);
+    }
+  }
+  return urls.join(",");
 }
 
 /** The request-body cap (1 MB): no query can be longer. */

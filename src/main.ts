@@ -38,6 +38,7 @@ async function main() {
     database: config.databaseUrl ? "postgres" : `pglite:${config.dataDir}`,
     ...(config.databaseReadUrls.length ? { readReplicas: config.databaseReadUrls.length, replicaMaxLagMs: config.replicaMaxLagMs } : {}),
     env: config.nodeEnv,
+    eventBus: config.eventBus === "nats" ? `nats (${config.natsUrl})` : "postgres",
   });
   // Traces only when OTEL_* configure them (config.ts); otherwise no SDK is loaded at all.
   let tracing: Tracing | undefined;
@@ -73,6 +74,7 @@ async function main() {
     compileReads: config.compiledReads,
     compiledFastPath: config.compiledFastPath,
     metrics: { port: config.metricsPort, host: config.metricsHost, operationNames: config.metricsOperationNames },
+    eventBus: config.eventBus === "nats" ? { transport: "nats", servers: config.natsUrl } : { transport: "postgres" },
     guard: {
       limits: { maxLength: config.maxQueryLength, maxTokens: config.maxQueryTokens, maxAliases: config.maxQueryAliases },
       authRateLimit: { perWindow: config.authRateLimitPerMinute },

@@ -157,6 +157,8 @@ describe("/metrics on the main port", () => {
     expect(events.events.map((e) => e.loanStatusChanged.toStatus)).toContain("PAID_OFF");
     expect(valueOf(s, "gateway_subscription_events_delivered_total", { role: "PARTNER" })).toBe(events.events.length);
     expect(valueOf(s, "gateway_outbox_lag_seconds")).toBe(0);
+    expect(valueOf(s, "gateway_event_bus_degraded", { transport: "postgres" })).toBe(0);
+    expect(valueOf(s, "gateway_event_relay")).toBe(0);
 
     const driver = usingPostgres() ? "postgres" : "pglite";
     expect(valueOf(s, "gateway_db_pool_connections_max", { driver })).toBe(driver === "postgres" ? 10 : 1);

@@ -3,13 +3,15 @@
  * operation after `exp` is refused (nothing runs: no query answered, no mutation written), a
  * running subscription still ends with UNAUTHENTICATED, and the socket is then closed with 4403,
  * idle or not. Tokens live ~1-2 s (`exp` is in whole seconds), so each test takes about that.
+ * Once per event transport (EVENT_BUS; support/transports.ts).
  */
 import { randomInt } from "node:crypto";
 import { count, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { partners } from "../src/db/schema.js";
-import { tokenFor, world } from "./support/world.js";
+import { EVENT_TRANSPORTS, useEventTransport } from "./support/transports.js";
+import { subscriptionGateway, tokenFor, world } from "./support/world.js";
 
 interface Frame {
   at: number;
@@ -26,8 +28,7 @@ interface RawSocket {
 
 /** A graphql-transport-ws socket, acknowledged, every frame received kept with its arrival time. */
 async function openSocket(token: string): Promise<RawSocket> {
-  const w = await world();
-  const ws = new WebSocket(w.url.replace(/^http/, "ws"), "graphql-transport-ws");
+  const ws = new WebSocket(`${(await subscriptionGateway()).url.replace(/^http/, "ws")}/graphql`, "graphql-transport-ws");
   const frames: Frame[] = [];
   let close: { code: number; reason: string; at: number } | undefined;
   const closeWaiters: (() => void)[] = [];
@@ -84,11 +85,12 @@ async function partnersWithCode(code: string): Promise<number> {
   return r!.n;
 }
 
-describe("a token that expires on an open WebSocket", () => {
+describe.each(EVENT_TRANSPORTS)("a token that expires on an open WebSocket (event bus: %s)", (transport) => {
   // The world (database, gateway) first: the short tokens must not expire while it starts.
   beforeAll(async () => {
     await world();
   });
+  useEventTransport(transport, { deliveries: false });
 
   it("refuses operations sent after exp: a query gets no data, a mutation writes nothing; the socket closes with 4403", async () => {
     const { token, expMs } = await shortToken("ADMIN", "ws-expiry");

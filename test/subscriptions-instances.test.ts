@@ -1,6 +1,7 @@
 /**
- * PostgreSQL only: events committed through one gateway process reach subscribers of another,
- * and a killed LISTEN connection is re-established and caught up.
+ * PostgreSQL only, once per event transport (EVENT_BUS; support/transports.ts): events committed
+ * through one gateway process reach subscribers of another, and a killed LISTEN connection (every
+ * instance's with postgres; the relay's with nats) is re-established and caught up.
  */
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +9,7 @@ import type { Client } from "graphql-ws";
 import { makeApplication, makeCustomer, makeLoan, makePartner } from "./support/factories.js";
 import { startGatewayProcess, type GatewayProcess } from "./support/process.js";
 import { collect, gatewayWsUrl, subscribed, wsClient } from "./support/ws.js";
+import { EVENT_TRANSPORTS, TEST_NATS_URL, useEventTransport } from "./support/transports.js";
 import { adminToken, usingPostgres, world } from "./support/world.js";
 
 const APP_SUB = `subscription($partnerId: ID) {
@@ -17,13 +19,14 @@ const LOAN_SUB = `subscription($loanId: ID) { loanStatusChanged(loanId: $loanId)
 
 if (!usingPostgres()) console.log("subscriptions-instances: skipped on PGlite (needs TEST_DATABASE_URL: LISTEN/NOTIFY across processes)");
 
-describe.skipIf(!usingPostgres())("subscriptions across instances (PostgreSQL)", () => {
+describe.skipIf(!usingPostgres()).each(EVENT_TRANSPORTS)("subscriptions across instances (PostgreSQL), event bus: %s", (transport) => {
   let other: GatewayProcess;
   const clients: Client[] = [];
+  useEventTransport(transport);
 
   beforeAll(async () => {
     const w = await world();
-    other = await startGatewayProcess({ DATABASE_URL: w.databaseUrl! });
+    other = await startGatewayProcess({ DATABASE_URL: w.databaseUrl!, EVENT_BUS: transport, NATS_URL: TEST_NATS_URL });
   }, 90_000);
 
   afterAll(async () => {
@@ -56,7 +59,7 @@ describe.skipIf(!usingPostgres())("subscriptions across instances (PostgreSQL)",
     const receivedAt = Date.now();
     expect(e.applicationStatusChanged).toMatchObject({ toStatus: "DENIED", reason: "documents incomplete", application: { id: app.id, status: "DENIED" } });
     const delay = receivedAt - committedAt;
-    console.log(`two-instance delivery: response of the committing instance -> subscriber on the other: ${delay} ms`);
+    console.log(`two-instance delivery (${transport}): response of the committing instance -> subscriber on the other: ${delay} ms`);
     expect(delay).toBeLessThan(5000);
   });
 

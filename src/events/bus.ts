@@ -1,12 +1,14 @@
 /**
  * Fan-out of committed status events to subscriptions.
  *
- * The `status_events` table is the source of truth: the bus only ever reads rows with an id
+ * The `status_events` table is the source of truth: the bus only ever dispatches rows with an id
  * above the last one it has dispatched, in id order (ids commit in order, see outbox.ts), so a
- * wake-up that is lost, late or duplicated never loses or repeats an event. Wake-ups come from
- * this process after a commit, from PostgreSQL NOTIFY (other instances), and from a slow poll
- * as a safety net. A subscription with `after` replays stored rows first, while live rows are
- * buffered, and skips anything at or below the last id it delivered.
+ * wake-up or a message that is lost, late or duplicated never loses or repeats an event. The
+ * transport (transport.ts; EVENT_BUS) says when to look: PostgreSQL LISTEN/NOTIFY wakes the bus,
+ * which reads the table; NATS (nats-transport.ts) hands it batches of rows with the id of the
+ * event before them, used straight when they continue what it has dispatched, otherwise the bus
+ * catches up from the table. A subscription with `after` replays stored rows first, while live
+ * rows are buffered, and skips anything at or below the last id it delivered.
  */
 import { and, asc, gt, lt, sql, type SQL } from "drizzle-orm";
 import { canSeeEvent, statusEventScope, visible } from "../auth/policy.js";
@@ -18,7 +20,7 @@ import { badInput, unauthenticated } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { openCursor, sealCursor } from "../shared/connections.js";
 import { isUuid } from "../shared/ids.js";
-import { NOTIFY_CHANNEL } from "./outbox.js";
+import { PostgresNotifyTransport, type EventSink, type EventTransport, type TransportHealth } from "./transport.js";
 
 const FETCH_BATCH = 500;
 /** A subscriber this far behind is cut off rather than buffering without bound. */
@@ -166,25 +168,42 @@ class Subscriber {
 export interface EventBusOptions {
   database: Database;
   logger: Logger;
-  /** Safety-net poll interval; NOTIFY and in-process wake-ups are immediate. */
-  pollMs?: number;
+  /** What wakes the bus or feeds it rows (transport.ts); default: PostgreSQL LISTEN/NOTIFY. */
+  transport?: EventTransport;
   clock?: { now(): Date };
   /** Called once per event delivered to a subscription, with the subscriber's role (metrics.ts). */
   onDelivered?: (role: Viewer["role"]) => void;
 }
 
-export class EventBus {
+export class EventBus implements EventSink {
   private readonly subscribers = new Set<Subscriber>();
-  private lastId = 0n;
+  private last = 0n;
   private running: Promise<void> | undefined;
   private again = false;
-  private timer: NodeJS.Timeout | undefined;
-  private unlisten: (() => Promise<void>) | undefined;
   private closed = false;
-  /** Time from a wake-up to dispatch, for diagnostics. */
+  private readonly transport: EventTransport;
+  /** Events dispatched, and those of them that came from the table (the rest from a transport's batches). */
   dispatched = 0;
+  fromTable = 0;
 
-  constructor(private readonly opts: EventBusOptions) {}
+  constructor(private readonly opts: EventBusOptions) {
+    this.transport = opts.transport ?? new PostgresNotifyTransport({ database: opts.database });
+  }
+
+  /** The id of the last event dispatched to subscriptions. */
+  get lastId(): bigint {
+    return this.last;
+  }
+
+  /** The transport's state, for /readyz. */
+  health(): TransportHealth {
+    return this.transport.health();
+  }
+
+  /** This process committed status events (outbox.ts `transact`). */
+  committed(): void {
+    this.transport.committed();
+  }
 
   get subscriberCount(): number {
     return this.subscribers.size;
@@ -205,7 +224,7 @@ export class EventBus {
     const [row] = await this.opts.database.db
       .select({ at: sql<number | string | null>`extract(epoch from min(${statusEvents.at}))::float8` })
       .from(statusEvents)
-      .where(gt(statusEvents.id, this.lastId));
+      .where(gt(statusEvents.id, this.last));
     if (row?.at == null) return 0;
     const now = (this.opts.clock?.now() ?? new Date()).getTime() / 1000;
     return Math.max(0, now - Number(row.at));
@@ -215,18 +234,29 @@ export class EventBus {
     const [row] = await this.opts.database.db
       .select({ max: sql<string | null>`max(${statusEvents.id})::text` })
       .from(statusEvents);
-    this.lastId = row?.max ? BigInt(row.max) : 0n;
-    const pg = this.opts.database.pg;
-    if (pg) {
-      // postgres.js re-listens after a lost connection and calls onlisten again: catch up then.
-      const req = await pg.listen(NOTIFY_CHANNEL, () => this.wake(), () => this.wake());
-      this.unlisten = () => req.unlisten();
+    this.last = row?.max ? BigInt(row.max) : 0n;
+    await this.transport.start(this);
+  }
+
+  /** Rows that are every committed event in (prev, their last id]: see EventSink.deliver. */
+  deliver(prev: bigint, rows: StatusEventRow[]): boolean {
+    if (this.closed) return false;
+    if (prev > this.last) {
+      // Something between our last event and this batch never reached us: read it from the table.
+      this.wake();
+      return false;
     }
-    const poll = this.opts.pollMs ?? (pg ? 2000 : 0);
-    if (poll > 0) {
-      this.timer = setInterval(() => this.wake(), poll);
-      this.timer.unref();
-    }
+    for (const row of rows) this.dispatch(row);
+    return true;
+  }
+
+  private dispatch(row: StatusEventRow): boolean {
+    // A batch and a table read may overlap (both are complete from where they start): never twice.
+    if (row.id <= this.last) return false;
+    this.last = row.id;
+    for (const s of this.subscribers) s.push(row);
+    this.dispatched++;
+    return true;
   }
 
   /** Fetch and dispatch everything committed since the last dispatch (coalesced, in order). */
@@ -262,14 +292,10 @@ export class EventBus {
       const rows = await this.opts.database.db
         .select()
         .from(statusEvents)
-        .where(gt(statusEvents.id, this.lastId))
+        .where(gt(statusEvents.id, this.last))
         .orderBy(asc(statusEvents.id))
         .limit(FETCH_BATCH);
-      for (const row of rows) {
-        this.lastId = row.id;
-        for (const s of this.subscribers) s.push(row);
-        this.dispatched++;
-      }
+      for (const row of rows) if (this.dispatch(row)) this.fromTable++;
       if (rows.length < FETCH_BATCH) return;
     }
   }
@@ -296,7 +322,7 @@ export class EventBus {
     let replay: StatusEventRow[] = [];
     let replayDone = afterId === undefined || impossible;
     // Live-only: everything the bus dispatches from now on (it has dispatched up to lastId).
-    if (afterId === undefined) lastDelivered = this.lastId;
+    if (afterId === undefined) lastDelivered = this.last;
     // At the token's exp (the wall clock, as jose checks it; not the business clock) the stream
     // fails with UNAUTHENTICATED; the WebSocket then closes with 4403 (server/websocket.ts).
     const cancelExpiry = atTokenExpiry(viewer, () => sub.fail(unauthenticated("Token expired")));
@@ -375,10 +401,9 @@ export class EventBus {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
     for (const s of this.subscribers) s.end();
     this.subscribers.clear();
-    if (this.unlisten) await this.unlisten().catch(() => {});
+    await this.transport.close();
     while (this.running) await this.running.catch(() => {});
   }
 }

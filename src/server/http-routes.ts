@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import type { Database } from "../db/client.js";
 import type { Logger } from "../shared/logger.js";
 import type { TokenKey } from "../auth/tokens.js";
+import type { TransportHealth } from "../events/transport.js";
 import type { ShutdownGate } from "./lifecycle.js";
 import { mayScrape, sendScrape, type GatewayMetrics } from "./metrics.js";
 import { tracedRequest } from "./tracing.js";
@@ -71,6 +72,8 @@ export interface HttpRoutes {
   extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
   /** /readyz pings it (the primary), and lists its read replicas' states. */
   database: Pick<Database, "ping" | "kind" | "replicas">;
+  /** /readyz reports the event transport's state (a degraded bus is still ready: see nats-transport.ts). */
+  events?: { health(): TransportHealth };
   /** Counts requests in flight; once closing, /graphql answers 503 and /readyz "unavailable". */
   gate: ShutdownGate;
   logger: Logger;
@@ -114,9 +117,15 @@ export function createHttpServer(routes: HttpRoutes): Server {
             database.ping(),
             new Promise((_r, rej) => setTimeout(() => rej(new Error("timeout")), 2000).unref()),
           ]);
-          // Replicas out of rotation only degrade: their reads go to the primary.
+          // Replicas out of rotation and a degraded event bus only degrade: reads go to the primary,
+          // events come from a table poll.
           const replicas = database.replicas?.status();
-          sendJson(res, 200, replicas ? { status: "ready", database: database.kind, replicas } : { status: "ready", database: database.kind });
+          sendJson(res, 200, {
+            status: "ready",
+            database: database.kind,
+            ...(replicas ? { replicas } : {}),
+            ...(routes.events ? { eventBus: routes.events.health() } : {}),
+          });
         } catch {
           const replicas = database.replicas?.status();
           sendJson(res, 503, replicas ? { status: "unavailable", replicas } : { status: "unavailable" });

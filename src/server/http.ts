@@ -15,7 +15,7 @@ import type { Logger } from "../shared/logger.js";
 import { createAbuseLimits } from "./abuse-limits.js";
 import { GraphQLExecution } from "./graphql-execution.js";
 import { createHttpServer, listen } from "./http-routes.js";
-import { installProcessSettings, shutDown, ShutdownGate, startHourlyPruning, startServices } from "./lifecycle.js";
+import { installProcessSettings, shutDown, ShutdownGate, startHourlyPruning, startServices, type EventBusOption } from "./lifecycle.js";
 import { GatewayMetrics, operationNamesOf, startMetricsServer } from "./metrics.js";
 import type { QueryLimits } from "./limits.js";
 import type { TrustedDocuments } from "./persisted.js";
@@ -38,6 +38,8 @@ export interface GatewayOptions {
   wsKeepAliveMs?: number;
   /** Status events are kept at least this many days (minimum 7). */
   eventRetentionDays?: number;
+  /** How committed status events reach every instance (EVENT_BUS): LISTEN/NOTIFY (default) or NATS. */
+  eventBus?: EventBusOption;
   /** Answer compilable reads with one SQL statement each (default true; false = resolvers only). */
   compileReads?: boolean;
   /**
@@ -100,7 +102,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     operationNames: opts.metrics?.operationNames,
     knownOperationNames: opts.trustedDocuments ? operationNamesOf(opts.trustedDocuments.documents()) : undefined,
   });
-  const services = await startServices({ database, logger, clock: opts.clock, jwtSecret, eventRetentionDays: opts.eventRetentionDays, metrics });
+  const services = await startServices({ database, logger, clock: opts.clock, jwtSecret, eventRetentionDays: opts.eventRetentionDays, metrics, eventBus: opts.eventBus });
   const limits = createAbuseLimits({ ...opts, schema });
   const pruning = startHourlyPruning({ pruneEvents: services.pruneEvents, limits: [limits.rateLimiter, limits.apq?.cache], logger });
   const restoreProcessSettings = installProcessSettings({ logger, jwtSecret });
@@ -111,6 +113,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     statics: staticRoutes({ development, jwtSecret, database, logger }),
     extraRoutes: opts.extraRoutes,
     database,
+    events: services.events,
     gate,
     logger,
     metrics,

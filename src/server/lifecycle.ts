@@ -6,6 +6,8 @@
 import type { Server } from "node:http";
 import type { Database } from "../db/client.js";
 import { EventBus } from "../events/bus.js";
+import { NatsTransport } from "../events/nats-transport.js";
+import { PostgresNotifyTransport, type EventTransport } from "../events/transport.js";
 import type { AppServices, Clock } from "../graphql/context.js";
 import { setCursorSecret } from "../shared/connections.js";
 import type { Logger } from "../shared/logger.js";
@@ -29,16 +31,19 @@ export async function startServices(o: {
   eventRetentionDays?: number;
   /** Counts deliveries and daily updates, reads subscriptions and the outbox lag. */
   metrics?: GatewayMetrics;
+  /** How committed events reach every instance (EVENT_BUS; default PostgreSQL LISTEN/NOTIFY). */
+  eventBus?: EventBusOption;
 }): Promise<Services> {
   const { database, logger, metrics } = o;
-  const events = new EventBus({ database, logger, clock: o.clock, onDelivered: metrics && ((role) => metrics.eventDelivered(role)) });
+  const transport = eventTransport(o.eventBus, database, logger);
+  const events = new EventBus({ database, logger, clock: o.clock, transport, onDelivered: metrics && ((role) => metrics.eventDelivered(role)) });
   await events.start();
   if (metrics) metrics.events = events;
   const app: AppServices = {
     database,
     clock: o.clock,
     jwtSecret: o.jwtSecret,
-    afterEventsCommitted: () => events.wake(),
+    afterEventsCommitted: () => events.committed(),
     events,
     metrics,
   };
@@ -50,6 +55,16 @@ export async function startServices(o: {
     );
   void pruneEvents();
   return { events, app, pruneEvents };
+}
+
+/** EVENT_BUS (config.ts): `nats` takes the NATS server URL(s) (NATS_URL); timings for tests. */
+export type EventBusOption =
+  | { transport: "postgres" }
+  | { transport: "nats"; servers: string; heartbeatMs?: number; electionMs?: number; pollMs?: number };
+
+function eventTransport(option: EventBusOption | undefined, database: Database, logger: Logger): EventTransport {
+  if (option?.transport === "nats") return new NatsTransport({ database, logger, ...option });
+  return new PostgresNotifyTransport({ database });
 }
 
 /** Something that drops old rows of its own (the rate limiter's counters, the APQ cache). */

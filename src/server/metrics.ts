@@ -95,8 +95,12 @@ export class GatewayMetrics {
   private readonly dailyUpdateDuration: Histogram<string>;
   private readonly statementDuration: Histogram<string>;
   private readonly stopStatements: () => void;
-  /** Set by the gateway once the event bus runs (subscriptions by role, outbox lag). */
-  events?: { subscribersByRole(): Map<string, number>; oldestUndeliveredAgeSeconds(): Promise<number> };
+  /** Set by the gateway once the event bus runs (subscriptions by role, outbox lag, transport state). */
+  events?: {
+    subscribersByRole(): Map<string, number>;
+    oldestUndeliveredAgeSeconds(): Promise<number>;
+    health(): { transport: string; state: "ok" | "degraded"; relay?: boolean };
+  };
 
   constructor(o: GatewayMetricsOptions) {
     const registers = [this.registry];
@@ -221,6 +225,25 @@ export class GatewayMetrics {
         },
       });
     }
+    const health = () => this.events?.health();
+    new Gauge({
+      name: "gateway_event_bus_degraded",
+      help: "1 while the event transport is degraded (EVENT_BUS=nats: NATS unreachable or no relay heard; events then come from a table poll), else 0",
+      labelNames: ["transport"],
+      registers,
+      collect() {
+        const h = health();
+        if (h) this.set({ transport: h.transport }, h.state === "degraded" ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "gateway_event_relay",
+      help: "1 when this gateway is the elected relay publishing the outbox to NATS (EVENT_BUS=nats), else 0",
+      registers,
+      collect() {
+        this.set(health()?.relay ? 1 : 0);
+      },
+    });
     // After the pool's gauges: its query would otherwise count itself as a connection in use.
     const lag = () => this.events?.oldestUndeliveredAgeSeconds() ?? Promise.resolve(0);
     new Gauge({

@@ -1,14 +1,13 @@
-/** Status changes written through the outbox in a committed transaction (wakes the bus). */
+/** Status changes written through the outbox in a committed transaction (wakes the bus of the gateway under test). */
 import { eq } from "drizzle-orm";
 import { loanApplications, loans, type CustomerRow } from "../../src/db/schema.js";
 import { recordStatusChange, transact } from "../../src/events/outbox.js";
 import { type ApplicationStatus } from "../../src/domain/statuses.js";
 import { type LoanStatus } from "../../src/domain/statuses.js";
-import { world } from "./world.js";
+import { subscriptionGateway } from "./world.js";
 
 export async function changeLoanStatus(loanId: string, customer: CustomerRow, from: LoanStatus, to: LoanStatus, reason = "test"): Promise<void> {
-  const w = await world();
-  await transact(w.gateway.app, async (tx) => {
+  await transact((await subscriptionGateway()).app, async (tx) => {
     await tx.update(loans).set({ status: to }).where(eq(loans.id, loanId));
     await recordStatusChange(tx, {
       entityType: "LOAN",
@@ -31,8 +30,7 @@ export async function changeApplicationStatus(
   to: ApplicationStatus,
   reason = "test",
 ): Promise<void> {
-  const w = await world();
-  await transact(w.gateway.app, async (tx) => {
+  await transact((await subscriptionGateway()).app, async (tx) => {
     await tx.update(loanApplications).set({ status: to }).where(eq(loanApplications.id, applicationId));
     await recordStatusChange(tx, {
       entityType: "APPLICATION",

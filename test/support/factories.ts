@@ -28,13 +28,20 @@ import { buildSchedule } from "../../src/features/loans/schedule.js";
 import { allocate } from "../../src/features/payments/allocation.js";
 import { type LoanStatus } from "../../src/domain/statuses.js";
 import { uniqueDigits } from "./unique.js";
-import { world } from "./world.js";
+import { subscriptionGateway, world } from "./world.js";
 
 
-/** Write status changes like the services do, then let the subscription bus dispatch them. */
+/**
+ * Write status changes like the services do, then let the subscription bus dispatch them (the
+ * world's, and the one of the gateway under test: support/transports.ts), so a later live-only
+ * subscription starts after them.
+ */
 async function recordAndPublish(d: Db, changes: Parameters<typeof recordStatusChanges>[1]): Promise<void> {
   await recordStatusChanges(d, changes);
-  await (await world()).gateway.app.events.flush();
+  const own = (await world()).gateway;
+  const target = await subscriptionGateway();
+  await own.app.events.flush();
+  if (target !== own) await target.app.events.flush();
 }
 
 async function db(): Promise<Db> {

@@ -99,6 +99,20 @@ async function createWorld(): Promise<World> {
   };
 }
 
+let subscriptionTarget: Gateway | undefined;
+
+/**
+ * The gateway subscription tests talk to and commit through (support/ws.ts, support/events.ts):
+ * the world's, or the one `useEventTransport` (support/transports.ts) set for a describe block.
+ */
+export async function subscriptionGateway(): Promise<Gateway> {
+  return subscriptionTarget ?? (await world()).gateway;
+}
+
+export function setSubscriptionGateway(gateway: Gateway | undefined): void {
+  subscriptionTarget = gateway;
+}
+
 /** The worker's world, created on first use and kept for every test file of the worker. */
 export function world(): Promise<World> {
   worldPromise ??= createWorld();

@@ -1,7 +1,7 @@
 /** graphql-ws client helpers for subscription tests. */
 import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
-import { world } from "./world.js";
+import { subscriptionGateway } from "./world.js";
 
 export interface Collected<T = any> {
   events: T[];
@@ -23,9 +23,9 @@ export function wsClient(url: string, token?: string | null, extra: Partial<Para
   });
 }
 
+/** The WebSocket URL of the gateway under test (the world's, or the transport's: world.ts subscriptionGateway). */
 export async function gatewayWsUrl(): Promise<string> {
-  const w = await world();
-  return w.url.replace(/^http/, "ws");
+  return `${(await subscriptionGateway()).url.replace(/^http/, "ws")}/graphql`;
 }
 
 /** Subscribe and collect every `next` payload's data (or errors). */
@@ -80,7 +80,7 @@ export async function settle(ms = 150): Promise<void> {
 
 /** Wait until the gateway has registered at least `n` live subscriptions (no race with a commit). */
 export async function subscribed(n: number, timeoutMs = 10_000): Promise<void> {
-  const bus = (await world()).gateway.app.events;
+  const bus = (await subscriptionGateway()).app.events;
   const deadline = Date.now() + timeoutMs;
   while (bus.subscriberCount < n) {
     if (Date.now() > deadline) throw new Error(`only ${bus.subscriberCount} of ${n} subscriptions registered`);
@@ -90,7 +90,7 @@ export async function subscribed(n: number, timeoutMs = 10_000): Promise<void> {
 
 /** Wait until every subscription of earlier tests is gone on the server side. */
 export async function noSubscribers(timeoutMs = 10_000): Promise<void> {
-  const bus = (await world()).gateway.app.events;
+  const bus = (await subscriptionGateway()).app.events;
   const deadline = Date.now() + timeoutMs;
   while (bus.subscriberCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
