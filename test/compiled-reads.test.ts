@@ -148,6 +148,62 @@ describe("compiled reads answer exactly what the resolvers answer", () => {
     }
   });
 
+  it("every filter field of every root list, alone and together, for every role", async () => {
+    const CUSTOMERS = `query($f: CustomerFilter, $n: Int) { customers(first: $n, filter: $f) { totalCount pageInfo { hasNextPage endCursor }
+      nodes { id fullName nik applications(first: 2) { nodes { id status } } loans(first: 2) { nodes { id status payments { installmentNumber status } } } } } }`;
+    const APPLICATIONS = `query($f: ApplicationFilter) { applications(first: 5, filter: $f) { totalCount edges { cursor node { id status customer { id } } } } }`;
+    const LOANS = `query($f: LoanFilter) { loans(first: 5, filter: $f) { totalCount pageInfo { hasNextPage startCursor } nodes { id status daysPastDue outstandingAmount } } }`;
+    const loan = books[0]!.loan;
+    const customerFilters: Record<string, unknown>[] = [
+      {},
+      { partnerId: partnerA.id },
+      { partnerId: partnerB.id.toUpperCase() },
+      { partnerId: "not-a-uuid" },
+      { partnerId: null, search: null },
+      { search: "Dewi" },
+      { search: "  ünï " },
+      { search: "%" },
+      { search: "_" },
+      { search: "   " },
+      { search: customer.phone },
+      { search: customer.phone.replace(/^\+62/, "0") },
+      { search: customer.email.toUpperCase() },
+      { search: customer.nik },
+      { search: "x".repeat(254) },
+      { partnerId: partnerA.id, search: "Dewi" },
+    ];
+    const applicationFilters: Record<string, unknown>[] = [
+      { status: [] },
+      { status: ["DENIED", "CANCELLED"] },
+      { partnerId: partnerB.id },
+      { customerId: customer.id },
+      { customerId: "1 or 1=1" },
+      { status: ["OFFER_ACCEPTED"], partnerId: partnerA.id, customerId: loan.customerId },
+    ];
+    const loanFilters: Record<string, unknown>[] = [
+      { status: [] },
+      { status: ["CURRENT"] },
+      { status: ["CURRENT", "LATE_5DPD", "PAID_OFF"] },
+      { partnerId: partnerA.id },
+      { customerId: loan.customerId },
+      { minDaysPastDue: 0 },
+      { minDaysPastDue: 1 },
+      { minDaysPastDue: -5 },
+      { status: ["CURRENT"], partnerId: partnerB.id, customerId: books[10]!.loan.customerId, minDaysPastDue: 0 },
+    ];
+    for (const token of Object.values(tokens)) {
+      for (const f of customerFilters) await expectCompiledSame(CUSTOMERS, { f, n: 3 }, token);
+      for (const f of applicationFilters) await expectCompiledSame(APPLICATIONS, { f }, token);
+      for (const f of loanFilters) await expectCompiledSame(LOANS, { f }, token);
+    }
+    // Inline literals too, and the filter values really filter.
+    const inline = await expectCompiledSame(`{ customers(first: 50, filter: { partnerId: "${partnerB.id}" }) { totalCount nodes { partner { id } } } }`, {}, tokens.admin!);
+    expect(inline.data.customers.totalCount).toBe(4);
+    expect(new Set(inline.data.customers.nodes.map((n: { partner: { id: string } }) => n.partner.id))).toEqual(new Set([partnerB.id]));
+    const found = await expectCompiledSame(CUSTOMERS, { f: { search: customer.nik } }, tokens.admin!);
+    expect(found.data.customers.nodes.map((n: { id: string }) => n.id)).toEqual([customer.id]);
+  });
+
   it("random selections over the compiled fields (fast-check)", async () => {
     const scalarsLoan = ["id", "status", "statusCode", "principal", "originationFee", "disbursedAmount", "monthlyInterestRateBps", "tenorMonths", "disbursedAt", "daysPastDue", "createdAt", "totalDue", "totalPaid", "outstandingAmount"];
     const scalarsPayment = ["id", "installmentNumber", "dueDate", "principalDue", "interestDue", "lateFeeDue", "paidAmount", "status", "statusCode", "paidAt", "amountDue", "outstandingAmount"];
@@ -184,7 +240,8 @@ describe("what the compiler leaves to the resolvers", () => {
     ["a forged cursor", `query($a: String) { customers(after: $a) { nodes { id } } }`, { a: "Zm9yZ2Vk" }, "admin"],
     ["another list's cursor", `query($a: String) { loans(after: $a) { nodes { id } } }`, { a: "" }, "admin"],
     ["an id that is not a uuid", `{ loan(id: "1 or 1=1") { id } }`, {}, "admin"],
-    ["a filter", `{ loans(first: 2, filter: { status: [CURRENT] }) { nodes { id } } }`, {}, "admin"],
+    ["a search longer than any name (BAD_USER_INPUT)", `query($s: String) { customers(filter: { search: $s }) { nodes { id } } }`, { s: "x".repeat(255) }, "admin"],
+    ["a filter with a wrong value type", `query($f: LoanFilter) { loans(filter: $f) { nodes { id } } }`, { f: { minDaysPastDue: "ten" } }, "admin"],
     ["a directive", `query($s: Boolean!) { loans(first: 2) { nodes { id status @include(if: $s) } } }`, { s: false }, "admin"],
     ["an anonymous caller", `{ loans(first: 2) { nodes { id } } }`, {}, undefined],
     ["a field it does not know", `{ loans(first: 2) { nodes { id statusHistory { toCode } product { code } } } }`, {}, "admin"],

@@ -9,8 +9,14 @@
  *   field under its GraphQL name), so resolvers return plain columns;
  * - the SQL compiler (src/server/compiler/) renders each value as the JSON the resolvers' scalar
  *   would serialise (`jsonOf`) and follows the relations.
+ *
+ * Filters are declared the same way (`filters`): each filter field of a list is ONE function from
+ * its value to the SQL condition on the model's rows, every value bound through `bind` — a query
+ * parameter in the repositories, a placeholder of the prepared statement in the compiler. So a
+ * filter's meaning is written once, and a compiled statement never holds a filter value in its text.
  */
 import { and, getTableColumns, sql, type SQL } from "drizzle-orm";
+import { isUuid } from "../shared/ids.js";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type DataLoader from "dataloader";
 import { visible, type Scope, type ViewerId, type ViewerRole } from "../auth/policy.js";
@@ -58,12 +64,33 @@ export interface ListField {
   trustsParent: boolean;
 }
 
-/** A Relay connection (first/after, newest first), optionally filtered by status. */
+/**
+ * A Relay connection (first/after, newest first). With `statusArg`, its `status` argument filters
+ * the rows by the target model's `filters.status`.
+ */
 export interface ConnectionField {
   kind: "connection";
   target: string;
   on: () => SQL;
   statusArg: boolean;
+}
+
+/** Binds a filter's value: a parameter of the repositories' query, or a compiled statement's placeholder. */
+export type Bind = (value: unknown) => SQL;
+
+/**
+ * One field of a list's filter input (`CustomerFilter.search`, `LoanFilter.minDaysPastDue`, …):
+ * the condition a (non-null) value puts on the model's rows, or undefined for none. Every value
+ * goes through `bind`; the SQL text may depend on the value only through the branch it takes (an
+ * empty status list is `false`), and the compiler keys its statements by that text.
+ */
+export interface FilterField<V = never> {
+  where: (value: V, bind: Bind) => SQL | undefined;
+  /**
+   * Values the resolvers refuse with an error of their own (a search longer than any name): the
+   * compiler leaves such requests to them.
+   */
+  refuses?: (value: V) => boolean;
 }
 
 export type ReadField = ValueField | OneField | ListField | ConnectionField;
@@ -76,7 +103,9 @@ export interface ReadModel {
   /** Cursor kind of this type's connections (src/shared/connections.ts). */
   cursorKind: string;
   scope: Scope;
-  statusColumn?: PgColumn;
+  /** The filter fields of the model's lists (root `filter` input fields, nested `status`). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  filters?: Record<string, FilterField<any>>;
   fields: Record<string, ReadField>;
 }
 
@@ -120,6 +149,45 @@ export const status = (c: PgColumn, codes: Readonly<Record<string, number>>) =>
 /** The status's JULO code from its code table (null for a status outside it: the resolvers answer). */
 export const statusCode = (c: PgColumn, codes: Readonly<Record<string, number>>) =>
   derived("Int", () => sql`(case ${c} ${codeCases(codes)} end)`, { nullFallsBack: true, decode: (v) => (v == null ? v : Number(v)) });
+
+// ---- filters ----------------------------------------------------------------------------------------
+
+/** `col = id` for an ID filter; an id that is not a uuid matches nothing. */
+export const idFilter = (col: PgColumn): FilterField<string> => ({
+  where: (id, bind) => (isUuid(id) ? sql`${col} = ${bind(id.toLowerCase())}::uuid` : sql`false`),
+});
+
+/** `col = any(statuses)`; an empty list (or a value that is not a status name) matches nothing. */
+export const statusFilter = (col: PgColumn): FilterField<readonly string[]> => ({
+  where: (statuses, bind) =>
+    statuses.length === 0 || statuses.some((s) => !/^[A-Z0-9_]+$/.test(s))
+      ? sql`false`
+      : sql`${col} = any(${bind(`{${statuses.join(",")}}`)}::text[])`,
+});
+
+/** `col >= n`. */
+export const atLeastFilter = (col: PgColumn): FilterField<number> => ({
+  where: (n, bind) => sql`${col} >= ${bind(n)}::int`,
+});
+
+/** A repository's binding: an ordinary query parameter. */
+const asParam: Bind = (v) => sql`${v}`;
+
+/**
+ * The conditions of a filter input on the model's rows (null or absent fields add none). The
+ * repositories call it with their parameters; the compiler with its placeholders.
+ */
+export function filterConds(model: ReadModel, filter: object | null | undefined, bind: Bind = asParam): (SQL | undefined)[] {
+  if (!filter) return [];
+  const conds: (SQL | undefined)[] = [];
+  for (const [name, v] of Object.entries(filter)) {
+    if (v === null || v === undefined) continue;
+    const f = model.filters?.[name];
+    if (!f) throw new Error(`${model.typeName} has no filter ${name}`);
+    conds.push(f.where(v as never, bind));
+  }
+  return conds;
+}
 
 // ---- what the repositories select ------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 import { sql } from "drizzle-orm";
 import { applicationScope } from "../../auth/policy.js";
 import { customers, loanApplications, loans, partners } from "../../db/schema.js";
-import { column, status, statusCode, type ReadModel } from "../../graphql/read-model.js";
+import { column, idFilter, status, statusCode, statusFilter, type ReadModel } from "../../graphql/read-model.js";
 import { APPLICATION_STATUS_CODES } from "../../domain/statuses.js";
 
 export const applicationRead = {
@@ -11,7 +11,12 @@ export const applicationRead = {
   tableName: "loan_applications",
   cursorKind: "application",
   scope: applicationScope,
-  statusColumn: loanApplications.status,
+  // ApplicationFilter (and the `status` argument of nested application lists).
+  filters: {
+    status: statusFilter(loanApplications.status),
+    partnerId: idFilter(loanApplications.partnerId),
+    customerId: idFilter(loanApplications.customerId),
+  },
   fields: {
     id: column("ID", loanApplications.id),
     requestedAmount: column("Money", loanApplications.requestedAmount),

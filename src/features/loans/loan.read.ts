@@ -2,7 +2,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import { loanScope } from "../../auth/policy.js";
 import { customers, loanApplications, loans, partners, payments } from "../../db/schema.js";
-import { column, derived, derivedMoney, status, statusCode, type ReadModel } from "../../graphql/read-model.js";
+import { atLeastFilter, column, derived, derivedMoney, idFilter, status, statusCode, statusFilter, type ReadModel } from "../../graphql/read-model.js";
 import { LOAN_STATUS_CODES } from "../../domain/statuses.js";
 
 /** Σ over the loan's installments (0 for a loan without installments). */
@@ -15,7 +15,13 @@ export const loanRead = {
   tableName: "loans",
   cursorKind: "loan",
   scope: loanScope,
-  statusColumn: loans.status,
+  // LoanFilter (and the `status` argument of nested loan lists).
+  filters: {
+    status: statusFilter(loans.status),
+    partnerId: idFilter(loans.partnerId),
+    customerId: idFilter(loans.customerId),
+    minDaysPastDue: atLeastFilter(loans.daysPastDue),
+  },
   fields: {
     id: column("ID", loans.id),
     principal: column("Money", loans.principal),

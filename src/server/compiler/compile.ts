@@ -3,18 +3,19 @@
  * inside PostgreSQL (row_to_json / array_to_json: compact, in selection order, byte-identical to
  * what graphql-js and Apollo would serialise). The general path (resolvers + DataLoader) stays
  * beside it: whatever this compiler does not know (a field or root without a read model in
- * read-models.ts, directives, filters, an anonymous caller, an argument the resolvers would
- * reject) is answered there.
+ * read-models.ts, directives, an anonymous caller, an argument the resolvers would reject) is
+ * answered there.
  *
  * The compiler is an engine over the read models (src/graphql/read-model.ts): it imports no table
  * and no status table. Each value field's SQL comes from its read model, the JSON form from the
  * field's scalar kind (jsonOf), visibility from the model's scope with the viewer id a parameter.
  *
  * A statement's text depends only on the document, the viewer's role and a few "shape" choices
- * made by argument values (is `after` given, is a status filter given); values are parameters,
+ * made by argument values (is `after` given, which filter conditions the read models' filter
+ * declarations make of the given filter fields); values are parameters,
  * so each shape is a prepared statement of its own and PostgreSQL plans it once per connection.
  */
-import { and, sql, type SQL } from "drizzle-orm";
+import { and, Placeholder, sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import {
   getArgumentValues,
@@ -32,7 +33,7 @@ import {
 } from "graphql";
 import { viewerIdOf, type ViewerRole } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
-import { relationScope, type ReadModel, type ValueField } from "../../graphql/read-model.js";
+import { relationScope, type Bind, type ReadModel, type ValueField } from "../../graphql/read-model.js";
 import { cursorHmacPads, decodeCursor, MAX_PAGE_SIZE } from "../../shared/connections.js";
 import { isUuid } from "../../shared/ids.js";
 import { READ_MODELS, ROOT_FIELDS } from "./read-models.js";
@@ -247,6 +248,38 @@ class OperationCompiler {
     return t;
   }
 
+  /**
+   * The conditions of a list's filter (root `filter` input, nested `status`), from the read model's
+   * declarations: each value a placeholder, the rendered text part of the statement's shape (so an
+   * omitted filter, an empty status list and a given one are different statements). Values the
+   * resolvers refuse are left to them.
+   */
+  filters(model: ReadModel, filter: Record<string, unknown>): SQL[] {
+    const conds: SQL[] = [];
+    const bind: Bind = (v) => {
+      const key = `q${this.n++}`;
+      this.values[key] = v;
+      return sql`${sql.placeholder(key)}`;
+    };
+    for (const [name, v] of Object.entries(filter)) {
+      if (v === null || v === undefined) continue;
+      const f = model.filters?.[name];
+      if (!f) throw new NotCompilable(`filter ${model.typeName}.${name}`);
+      if (f.refuses?.(v as never)) throw new UseResolvers(`filter ${name}`);
+      const cond = f.where(v as never, bind);
+      if (!cond) continue;
+      const q = dialect.sqlToQuery(cond);
+      // Every filter value is bound; a value written into the condition would make the cache key
+      // (and the prepared statements) grow with the values.
+      if (q.params.some((p) => !(p instanceof Placeholder))) throw new NotCompilable(`filter ${name} binds a value itself`);
+      this.shape.push(`${name}:${q.sql}`);
+      // Written into the page's rows and into totalCount.
+      this.grow(2 * (q.sql.length + 8));
+      conds.push(cond);
+    }
+    return conds;
+  }
+
   /** The model's visibility condition for this statement's viewer. */
   scope(model: ReadModel): SQL | undefined {
     return model.scope(this.role, this.viewerId);
@@ -304,7 +337,7 @@ class OperationCompiler {
           break;
         }
         case "connection":
-          entries.push([key, this.connection(READ_MODELS[f.target]!, fnodes, args, f.on(), f.statusArg)]);
+          entries.push([key, this.connection(READ_MODELS[f.target]!, fnodes, args, f.on(), f.statusArg ? "status" : null)]);
           break;
       }
     }
@@ -312,9 +345,9 @@ class OperationCompiler {
   }
 
   /** A Relay connection over `model`'s table: first + 1 rows newest first, then one aggregate. */
-  connection(model: ReadModel, nodes: FieldNode[], args: Record<string, unknown>, on: SQL | undefined, statusArg: boolean): SQL {
+  connection(model: ReadModel, nodes: FieldNode[], args: Record<string, unknown>, on: SQL | undefined, filterArg: "filter" | "status" | null): SQL {
     for (const k of Object.keys(args)) {
-      if (k !== "first" && k !== "after" && !(k === "status" && statusArg)) throw new NotCompilable(`argument ${k}`);
+      if (k !== "first" && k !== "after" && k !== filterArg) throw new NotCompilable(`argument ${k}`);
     }
     const first = args.first ?? 20;
     if (typeof first !== "number" || !Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) throw new UseResolvers("first");
@@ -326,18 +359,13 @@ class OperationCompiler {
         throw new UseResolvers("after");
       }
     }
-    const status = args.status as string[] | null | undefined;
-    if (status && status.some((s) => !/^[A-Z0-9_]+$/.test(s))) throw new UseResolvers("status");
-    this.shape.push(`${after ? "a" : "-"}${status == null ? "-" : status.length === 0 ? "0" : "s"}`);
+    this.shape.push(after ? "a" : "-");
+    const filter =
+      filterArg === "filter" ? ((args.filter ?? {}) as Record<string, unknown>) : filterArg === "status" ? { status: args.status } : {};
+    const filterConds = this.filters(model, filter);
 
     const t = model.table;
     const f = this.param("f", first);
-    const statusCond =
-      status == null || !model.statusColumn
-        ? undefined
-        : status.length === 0
-          ? sql`false`
-          : sql`${model.statusColumn} = any(${this.param("s", `{${status.join(",")}}`)}::text[])`;
     const afterCond = after
       ? sql`(${t.createdAt}, ${t.id}) < (${this.param("at", after.createdAt.toISOString())}::timestamptz, ${this.param("ai", after.id)}::uuid)`
       : undefined;
@@ -416,7 +444,7 @@ class OperationCompiler {
           out.push([
             key,
             this.build
-              ? sql`(select count(*)::int from ${ident(model.tableName)} where ${and(on, scope, statusCond) ?? sql`true`})`
+              ? sql`(select count(*)::int from ${ident(model.tableName)} where ${and(on, scope, ...filterConds) ?? sql`true`})`
               : sql``,
           ]);
           break;
@@ -427,7 +455,7 @@ class OperationCompiler {
     if (!this.build) return sql``;
     const table = ident(model.tableName);
     const order = sql`${t.createdAt} desc, ${t.id} desc`;
-    const where = and(on, scope, statusCond, afterCond) ?? sql`true`;
+    const where = and(on, scope, ...filterConds, afterCond) ?? sql`true`;
     let rows: SQL;
     if (needPageInfo) {
       // first + 1 rows, numbered, so hasNextPage is known; the lists keep the first `first`.
@@ -485,9 +513,7 @@ class OperationCompiler {
         ? sql`(select ${obj} from ${ident(model.tableName)} where ${and(sql`${model.table.id} = ${p}::uuid`, this.scope(model))} limit 1)`
         : sql``;
     }
-    if (args.filter != null) throw new UseResolvers("filter");
-    const { filter: _f, ...page } = args;
-    return this.connection(model, nodes, page, undefined, false);
+    return this.connection(model, nodes, args, undefined, "filter");
   }
 
   /** `me`: the viewer's role and its customer or partner row. */

@@ -14,7 +14,7 @@ export const READ_MODELS: Readonly<Record<string, ReadModel>> = Object.fromEntri
   [customerRead, partnerRead, applicationRead, loanRead, installmentRead].map((m) => [m.typeName, m]),
 );
 
-/** Root query fields the compiler answers. Connections with a `filter` use the resolvers. */
+/** Root query fields the compiler answers (a root connection's `filter` from its model's `filters`). */
 export type RootField = { kind: "byId"; target: string } | { kind: "connection"; target: string } | { kind: "me" };
 
 export const ROOT_FIELDS: Readonly<Record<string, RootField>> = {
