@@ -95,6 +95,25 @@ export interface FilterField<V = never> {
 
 export type ReadField = ValueField | OneField | ListField | ConnectionField;
 
+/**
+ * An object computed in SQL rather than read from a table's row (PortfolioSummary): each value
+ * field is an SQL expression valid where the object is built, and `rows` fields are lists of such
+ * objects over a FROM clause of their own. The repository selects the same expressions
+ * (`computedColumns`), so both paths compute every figure the same way.
+ */
+export interface ComputedModel {
+  typeName: string;
+  fields: Record<string, ValueField | RowsField>;
+}
+
+/** A list of computed objects: one per row of `from`, in `orderBy` order. */
+export interface RowsField {
+  kind: "rows";
+  target: ComputedModel;
+  from: SQL;
+  orderBy: SQL;
+}
+
 export interface ReadModel {
   typeName: string;
   table: KeyedTable;
@@ -117,6 +136,10 @@ const value = (scalar: ScalarKind, expr: (role: ViewerRole) => SQL, more: Partia
   sql: expr,
   ...more,
 });
+
+/** A value of a computed object (ComputedModel); an enum's values are those it serialises. */
+export const computed = (scalar: ScalarKind, expr: SQL, values?: readonly string[]): ValueField =>
+  value(scalar, () => expr, values ? { values } : {});
 
 /** A column served as it is stored (a uuid as ID, a bigint as Money, …). */
 export const column = (scalar: Exclude<ScalarKind, "Enum">, c: PgColumn) => value(scalar, () => sql`${c}`);
@@ -190,6 +213,51 @@ export function filterConds(model: ReadModel, filter: object | null | undefined,
 }
 
 // ---- what the repositories select ------------------------------------------------------------------
+
+/** A computed value as the resolvers hold it (Money a bigint, Int a number). */
+function decodeComputed(scalar: ScalarKind, v: unknown): unknown {
+  if (v === null || v === undefined) return v;
+  if (scalar === "Money") return BigInt(String(v));
+  if (scalar === "Int") return Number(v);
+  return v;
+}
+
+/**
+ * Every field of a computed model as one SQL select list (lists as JSON arrays of objects, Money
+ * as text inside them), and how to turn the row it yields into the object the resolvers return.
+ */
+export function computedColumns(model: ComputedModel): { select: SQL; decode: (row: Record<string, unknown>) => Record<string, unknown> } {
+  const cols: SQL[] = [];
+  for (const [name, f] of Object.entries(model.fields)) {
+    let e: SQL;
+    if (f.kind === "value") e = f.sql("ADMIN");
+    else {
+      const pairs = Object.entries(f.target.fields).map(([k, sub]) => {
+        if (sub.kind !== "value") throw new Error(`${model.typeName}.${name}: nested rows are not supported`);
+        return sql`${sql.raw(`'${k}'`)}, ${sub.scalar === "Money" ? sql`(${sub.sql("ADMIN")})::text` : sub.sql("ADMIN")}`;
+      });
+      e = sql`(select coalesce(json_agg(json_build_object(${sql.join(pairs, sql`, `)}) order by ${f.orderBy}), '[]'::json) from ${f.from})`;
+    }
+    cols.push(sql`${e} as ${sql.raw(`"${name}"`)}`);
+  }
+  const decode = (row: Record<string, unknown>) => {
+    const out: Record<string, unknown> = {};
+    for (const [name, f] of Object.entries(model.fields)) {
+      const v = row[name];
+      if (f.kind === "value") out[name] = decodeComputed(f.scalar, v);
+      else {
+        const items = (typeof v === "string" ? JSON.parse(v) : v) as Record<string, unknown>[];
+        out[name] = items.map((item) => {
+          const o: Record<string, unknown> = {};
+          for (const [k, sub] of Object.entries(f.target.fields)) if (sub.kind === "value") o[k] = decodeComputed(sub.scalar, item[k]);
+          return o;
+        });
+      }
+    }
+    return out;
+  };
+  return { select: sql.join(cols, sql`, `), decode };
+}
 
 /** Marks a row read through its read model (its derived fields are on it, as the role sees them). */
 const READ_MARK = "__read";

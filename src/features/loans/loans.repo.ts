@@ -2,7 +2,6 @@ import { and, eq, sql } from "drizzle-orm";
 import { loanScope, visible } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
 import type { DbOrTx } from "../../db/client.js";
-import { queryRows } from "../../db/client.js";
 import { anyId, arrayParam, countPerParent, countRows, pagePerParent, pageRows, statusIn } from "../../db/queries.js";
 import { dailyUpdateRuns, loanProducts, loans, type LoanRow } from "../../db/schema.js";
 import type { PageArgs } from "../../shared/connections.js";
@@ -46,16 +45,6 @@ export async function loansPerParent(db: DbOrTx, viewer: Viewer, parent: LoanPar
 
 export async function countLoansPerParent(db: DbOrTx, viewer: Viewer, parent: LoanParent, ids: string[], status: string[] | null | undefined) {
   return countPerParent(db, loans, loans[parent], ids, [visible(loanScope, viewer), ...loanFilterConds({ status })]);
-}
-
-export async function collectedTotal(db: DbOrTx, partnerId: string | null): Promise<bigint> {
-  // RULES §12.3: the amounts of non-reversed PAYMENT and SETTLEMENT transactions.
-  const partner = partnerId ? sql`and l.partner_id = ${partnerId}::uuid` : sql``;
-  const [row] = await queryRows<{ total: string }>(
-    db,
-    sql`select coalesce(sum(t.amount), 0)::text as total from payment_transactions t join loans l on l.id = t.loan_id where t.reversed_at is null ${partner}`,
-  );
-  return BigInt(row?.total ?? "0");
 }
 
 // ---------------------------------------------------------------------------------------------
