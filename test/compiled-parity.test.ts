@@ -60,7 +60,7 @@ const queryType = schema.getQueryType()!;
 // ---------------------------------------------------------------------------------------------
 // What docs/compiled-reads.md says is compiled
 
-const COMPILED_ROOTS = new Set(["customer", "customers", "partner", "application", "applications", "loan", "loans", "payment", "me", "__typename"]);
+const COMPILED_ROOTS = new Set(["customer", "customers", "partner", "application", "applications", "loan", "loans", "payment", "me", "portfolioSummary", "__typename"]);
 const PAGE_INFO = ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"];
 const CONNECTION = ["edges", "nodes", "pageInfo", "totalCount"];
 const EDGE = ["cursor", "node"];
@@ -77,6 +77,9 @@ const COMPILED_FIELDS: Record<string, string[]> = {
     "paidAmount", "status", "statusCode", "daysPastDue", "paidAt", "amountDue", "outstandingAmount", "loan",
   ],
   Viewer: ["role", "customer", "partner"],
+  PortfolioSummary: ["loanCount", "activeLoanCount", "disbursedTotal", "collectedTotal", "outstandingAmount", "byStatus", "byDaysPastDue"],
+  LoanStatusCount: ["status", "count", "outstandingAmount"],
+  DaysPastDueBucket: ["label", "minDays", "maxDays", "count", "outstandingAmount"],
   PageInfo: PAGE_INFO,
   CustomerConnection: CONNECTION,
   PartnerConnection: CONNECTION,

@@ -6,7 +6,7 @@
  * selects, in the same expressions, as the JSON the resolvers would send.
  */
 import { sql, type SQL } from "drizzle-orm";
-import { loans } from "../../db/schema.js";
+import { loans, partners } from "../../db/schema.js";
 import { computed, type ComputedModel } from "../../graphql/read-model.js";
 import { isActiveLoanStatus, LOAN_STATUS_CODES, LOAN_STATUSES, type LoanStatus } from "../../domain/statuses.js";
 import { isUuid } from "../../shared/ids.js";
@@ -145,4 +145,25 @@ export function compiledPortfolioScope(
     return isUuid(partnerId) ? { partner: "arg" } : "resolvers";
   }
   return "resolvers";
+}
+
+/**
+ * The compiled `portfolioSummary(partnerId)` root (src/server/compiler/read-models.ts): the WITH
+ * clause of the request's book, or "resolvers" where they answer with an error. `bind` binds the
+ * partnerId argument; `viewer` is the statement's viewer-id placeholder.
+ */
+export function portfolioPrelude(
+  role: "ADMIN" | "PARTNER" | "CUSTOMER",
+  args: { partnerId?: unknown },
+  viewerPartnerId: string | null,
+  viewer: SQL,
+  bind: (v: unknown) => SQL,
+): "resolvers" | { shape: string; with: SQL; mustExist?: SQL } {
+  const partnerId = args.partnerId as string | null | undefined;
+  const scope = compiledPortfolioScope(role, partnerId, viewerPartnerId);
+  if (scope === "resolvers") return scope;
+  if (scope.partner === "viewer") return { shape: "pv", with: portfolioWith(viewer) };
+  if (scope.partner === undefined) return { shape: "p-", with: portfolioWith(undefined) };
+  const p = bind(partnerId!.toLowerCase());
+  return { shape: "pa", with: portfolioWith(p), mustExist: sql`exists (select 1 from ${partners} where ${partners.id} = ${p}::uuid)` };
 }

@@ -33,7 +33,7 @@ import {
 } from "graphql";
 import { viewerIdOf, type ViewerRole } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
-import { relationScope, type Bind, type ReadModel, type ValueField } from "../../graphql/read-model.js";
+import { relationScope, type Bind, type ComputedModel, type ReadModel, type ValueField } from "../../graphql/read-model.js";
 import { cursorHmacPads, decodeCursor, MAX_PAGE_SIZE } from "../../shared/connections.js";
 import { isUuid } from "../../shared/ids.js";
 import { READ_MODELS, ROOT_FIELDS } from "./read-models.js";
@@ -192,6 +192,8 @@ const CURSOR_BYTES = 450;
  */
 const valueBytes = new WeakMap<object, Partial<Record<CompiledRole, number>>>();
 const rendered = (q: SQL) => dialect.sqlToQuery(q).sql.length;
+/** Rendered length of a computed root's WITH clause, per root and shape. */
+const preludeBytes = new Map<string, number>();
 
 /**
  * Compiles one operation: a walk over its selections. With `build` it also produces the SQL (only
@@ -248,6 +250,13 @@ class OperationCompiler {
     return t;
   }
 
+  /** A parameter bound in every walk (its SQL is needed to key the statement, or is tiny). */
+  bound: Bind = (v) => {
+    const key = `q${this.n++}`;
+    this.values[key] = v;
+    return sql`${sql.placeholder(key)}`;
+  };
+
   /**
    * The conditions of a list's filter (root `filter` input, nested `status`), from the read model's
    * declarations: each value a placeholder, the rendered text part of the statement's shape (so an
@@ -256,11 +265,7 @@ class OperationCompiler {
    */
   filters(model: ReadModel, filter: Record<string, unknown>): SQL[] {
     const conds: SQL[] = [];
-    const bind: Bind = (v) => {
-      const key = `q${this.n++}`;
-      this.values[key] = v;
-      return sql`${sql.placeholder(key)}`;
-    };
+    const bind = this.bound;
     for (const [name, v] of Object.entries(filter)) {
       if (v === null || v === undefined) continue;
       const f = model.filters?.[name];
@@ -339,6 +344,42 @@ class OperationCompiler {
         case "connection":
           entries.push([key, this.connection(READ_MODELS[f.target]!, fnodes, args, f.on(), f.statusArg ? "status" : null)]);
           break;
+      }
+    }
+    return this.build ? objectOf(entries) : sql``;
+  }
+
+  /** A computed object (ComputedModel) for these field nodes, over the rows its SQL refers to. */
+  computed(model: ComputedModel, nodes: FieldNode[]): SQL {
+    const gqlType = this.objectType(model.typeName);
+    const fields = subfields(nodes, model.typeName, this.fragments);
+    const entries: [string, SQL][] = [];
+    this.grow(OBJECT_BYTES);
+    for (const [key, fnodes] of fields) {
+      const name = fnodes[0]!.name.value;
+      if (fnodes.some((f) => f.name.value !== name)) throw new NotCompilable("conflicting fields");
+      this.grow(key.length + 8);
+      if (name === "__typename") {
+        entries.push([key, literal(model.typeName)]);
+        continue;
+      }
+      const f = model.fields[name];
+      if (!f) throw new NotCompilable(`field ${model.typeName}.${name}`);
+      if (Object.keys(this.args(gqlType, fnodes[0]!)).length) throw new NotCompilable("arguments on a computed field");
+      if (f.kind === "value") {
+        let sizes = valueBytes.get(f);
+        if (!sizes) valueBytes.set(f, (sizes = {}));
+        this.grow((sizes[this.role] ??= rendered(jsonOf(f, this.role))));
+        entries.push([key, this.build ? jsonOf(f, this.role) : sql``]);
+      } else {
+        let sizes = valueBytes.get(f);
+        if (!sizes) valueBytes.set(f, (sizes = {}));
+        this.grow((sizes[this.role] ??= rendered(sql`${f.from} ${f.orderBy}`)) + RELATION_BYTES);
+        const obj = this.computed(f.target, fnodes);
+        entries.push([
+          key,
+          this.build ? sql`(select coalesce(array_to_json(array_agg(${obj} order by ${f.orderBy})), '[]'::json) from ${f.from})` : sql``,
+        ]);
       }
     }
     return this.build ? objectOf(entries) : sql``;
@@ -503,6 +544,21 @@ class OperationCompiler {
     if (!r) throw new NotCompilable(`root ${name}`);
     const args = this.args(parent, nodes[0]!);
     if (r.kind === "me") return this.me(nodes);
+    if (r.kind === "computed") {
+      // Its scope and checks are the root's (a request the resolvers answer with an error goes to them).
+      const prelude = r.prelude(this.role, args, this.values.viewer as string | null, sql`${this.viewerId}`, this.bound);
+      if (prelude === "resolvers") throw new UseResolvers(name);
+      this.shape.push(prelude.shape);
+      const shapeKey = `${name}|${prelude.shape}`;
+      let withBytes = preludeBytes.get(shapeKey);
+      if (withBytes === undefined) preludeBytes.set(shapeKey, (withBytes = rendered(prelude.with)));
+      this.grow(withBytes + (prelude.mustExist ? RELATION_BYTES : 0));
+      const obj = this.computed(r.model, nodes);
+      if (!this.build) return sql``;
+      const e = sql`(${prelude.with} select ${obj})`;
+      // A partner that does not exist: the resolvers answer (NOT_FOUND).
+      return prelude.mustExist ? sql`(case when ${prelude.mustExist} then ${e} else ${fallback} end)` : e;
+    }
     const model = READ_MODELS[r.target]!;
     if (r.kind === "byId") {
       const id = args.id;

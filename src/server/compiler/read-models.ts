@@ -3,7 +3,8 @@
  * src/graphql/read-model.ts) and the root query fields it compiles. Anything not listed here is
  * answered by the ordinary resolvers.
  */
-import type { ReadModel } from "../../graphql/read-model.js";
+import type { ComputedModel, ReadModel } from "../../graphql/read-model.js";
+import { portfolioPrelude, portfolioSummaryRead } from "../../features/loans/portfolio.read.js";
 import { applicationRead } from "../../features/applications/application.read.js";
 import { customerRead } from "../../features/customers/customer.read.js";
 import { loanRead } from "../../features/loans/loan.read.js";
@@ -15,7 +16,16 @@ export const READ_MODELS: Readonly<Record<string, ReadModel>> = Object.fromEntri
 );
 
 /** Root query fields the compiler answers (a root connection's `filter` from its model's `filters`). */
-export type RootField = { kind: "byId"; target: string } | { kind: "connection"; target: string } | { kind: "me" };
+export type RootField =
+  | { kind: "byId"; target: string }
+  | { kind: "connection"; target: string }
+  | { kind: "me" }
+  | {
+      /** An object computed in SQL over a WITH clause the root's arguments decide. */
+      kind: "computed";
+      model: ComputedModel;
+      prelude: typeof portfolioPrelude;
+    };
 
 export const ROOT_FIELDS: Readonly<Record<string, RootField>> = {
   customer: { kind: "byId", target: "Customer" },
@@ -27,4 +37,5 @@ export const ROOT_FIELDS: Readonly<Record<string, RootField>> = {
   loans: { kind: "connection", target: "Loan" },
   payment: { kind: "byId", target: "Payment" },
   me: { kind: "me" },
+  portfolioSummary: { kind: "computed", model: portfolioSummaryRead, prelude: portfolioPrelude },
 };
