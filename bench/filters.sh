@@ -9,6 +9,11 @@
 #   admin-filter-compiled   the same request on a gateway with compiled reads (the default)
 #   partner-compiled        the same rows read by partner P without a filter (compiled; the
 #                           issue's reference figure)
+#   postgraphile-filter     with FILTERS_PEER=1: PostGraphile v5 (stock Amber preset, as
+#                           ../shared/peer-bench/run-postgraphile.sh starts it, same pool size) on
+#                           the same database, `allCustomers(first: 50, orderBy: CREATED_AT_ASC,
+#                           condition: { partnerId: P })` with the same nested fields: the same 50
+#                           customers (checked: names and installments compared as sets)
 #
 # Both gateways run at once (ports BENCH_PORT and BENCH_PORT+1, same database, same pool size);
 # the three targets take turns, REPEAT rounds of DURATION seconds each (the order rotates per
@@ -28,6 +33,7 @@
 #                      the literal first page is far lighter. `first` = the literal first page.
 #   CONC=16 THREADS=2 DURATION=10 WARMUP=3 REPEAT=5
 #   BENCH_PORT=4200    BENCH_JWT_SECRET (bench-only default)   DB_POOL_MAX (gateway default 10)
+#   FILTERS_PEER=0     1 = also PostGraphile (installed into /tmp by run-postgraphile.sh if missing)
 #   PEER_WRK           wrk binary (default: wrk on PATH, else /tmp/peer-wrk as peer-bench extracts it)
 set -euo pipefail
 BENCH_KIND=filters
@@ -112,6 +118,20 @@ declare -A T_BODY=([admin-filter-resolvers]=admin-filter [admin-filter-compiled]
 declare -A T_AUTH=([admin-filter-resolvers]="$ADMIN_AUTH" [admin-filter-compiled]="$ADMIN_AUTH" [partner-compiled]="$PARTNER_AUTH")
 declare -A T_GW=([admin-filter-resolvers]=$GW_RESOLVERS [admin-filter-compiled]=$GW_COMPILED [partner-compiled]=$GW_COMPILED)
 TARGETS=(admin-filter-resolvers admin-filter-compiled partner-compiled)
+PEER_BENCH="$ROOT/../shared/peer-bench"
+if [ "${FILTERS_PEER:-0}" = 1 ]; then
+  [ -x "$PEER_BENCH/run-postgraphile.sh" ] || { echo "FILTERS_PEER=1 needs $PEER_BENCH" >&2; exit 1; }
+  PGL_PORT=$((BASE_PORT + 2))
+  PGL_PID="$(DATABASE_URL="$DB_URL" PEER_POSTGRAPHILE_PORT=$PGL_PORT PEER_POOL_MAX="${DB_POOL_MAX:-10}" PEER_LOG_DIR="$WORK" \
+    bash "$PEER_BENCH/run-postgraphile.sh" 2>>"$WORK/postgraphile-start.log" | tail -1)"
+  [[ "$PGL_PID" =~ ^[0-9]+$ ]] || { cat "$WORK/postgraphile-start.log" >&2; echo "PostGraphile did not start" >&2; exit 1; }
+  PIDS+=("$PGL_PID:postgraphile")
+  PGL_NESTED='nodes { fullName loanApplicationsByCustomerId { nodes { rowId status requestedAmount loanByApplicationId { rowId status principal paymentsByLoanId { nodes { installmentNumber dueDate principalDue interestDue status } } } } } }'
+  body "$WORK/postgraphile.json" "query CustomersOfPartner { allCustomers(first: 50, orderBy: CREATED_AT_ASC, condition: { partnerId: \"$P\" }) { $PGL_NESTED } }"
+  T_PORT[postgraphile-filter]=$PGL_PORT; T_BODY[postgraphile-filter]=postgraphile; T_AUTH[postgraphile-filter]=""; T_GW[postgraphile-filter]=$PGL_PID
+  TARGETS+=(postgraphile-filter)
+fi
+NT=${#TARGETS[@]}
 
 # ---- same answer? ------------------------------------------------------------------------------
 for t in "${TARGETS[@]}"; do
@@ -119,6 +139,20 @@ for t in "${TARGETS[@]}"; do
     --data-binary @"$WORK/${T_BODY[$t]}.json" "http://127.0.0.1:${T_PORT[$t]}/graphql" > "$WORK/answer-$t.json"
   grep -q '"errors"' "$WORK/answer-$t.json" && { cat "$WORK/answer-$t.json" >&2; echo "$t answered with errors" >&2; exit 1; }
 done
+SAME_PEER=""
+if [ -f "$WORK/answer-postgraphile-filter.json" ]; then
+  # Same customers and installments? (names and formats differ: compare what they hold, as sets)
+  SAME_PEER="$(node -e '
+    const fs = require("fs");
+    const ours = JSON.parse(fs.readFileSync(process.argv[1], "utf8")).data.customers.nodes.map((c) =>
+      [c.fullName, ...c.applications.nodes.flatMap((a) => a.loan ? a.loan.payments.map((p) => `${a.loan.id}/${p.installmentNumber}/${p.dueDate}/${p.principalDue}/${p.interestDue}/${p.status}`) : [])].sort().join("|"));
+    const theirs = JSON.parse(fs.readFileSync(process.argv[2], "utf8")).data.allCustomers.nodes.map((c) =>
+      [c.fullName, ...c.loanApplicationsByCustomerId.nodes.flatMap((a) => a.loanByApplicationId ? a.loanByApplicationId.paymentsByLoanId.nodes.map((p) => `${a.loanByApplicationId.rowId}/${p.installmentNumber}/${p.dueDate}/${p.principalDue}/${p.interestDue}/${p.status}`) : [])].sort().join("|"));
+    console.log(JSON.stringify(ours.sort()) === JSON.stringify(theirs.sort()) ? "yes" : "no");' \
+    "$WORK/answer-admin-filter-compiled.json" "$WORK/answer-postgraphile-filter.json")"
+  log "PostGraphile holds the same customers and installments: $SAME_PEER"
+  [ "$SAME_PEER" = yes ] || { echo "PostGraphile's page holds other data" >&2; exit 1; }
+fi
 SAME=yes
 cmp -s "$WORK/answer-admin-filter-resolvers.json" "$WORK/answer-admin-filter-compiled.json" || SAME=no
 SAME_PARTNER=yes
@@ -142,7 +176,7 @@ for t in "${TARGETS[@]}"; do log "warm-up $t ${WARMUP}s"; run_wrk "$t" "$WARMUP"
 printf "round\ttarget\treq_per_s\tnon_2xx\tp50_ms\tp99_ms\tgateway_cpu_ms_per_req\n" > "$WORK/runs.tsv"
 for r in $(seq 1 "$REPEAT"); do
   # rotate the order each round, so no target always runs first or last
-  order=("${TARGETS[@]:$(( (r - 1) % 3 ))}" "${TARGETS[@]:0:$(( (r - 1) % 3 ))}")
+  order=("${TARGETS[@]:$(( (r - 1) % NT ))}" "${TARGETS[@]:0:$(( (r - 1) % NT ))}")
   for t in "${order[@]}"; do
     sleep 1
     gw="${T_GW[$t]}"; g0=$(ticks "$gw")
@@ -168,6 +202,7 @@ mkdir -p "$OUT"
 cp "$WORK/runs.tsv" "$OUT/"
 for t in "${TARGETS[@]}"; do cp "$WORK/answer-$t.json" "$OUT/answer-$t.json"; done
 cp "$WORK/admin-filter.json" "$OUT/request-admin-filter.json"; cp "$WORK/partner.json" "$OUT/request-partner.json"
+[ -f "$WORK/postgraphile.json" ] && cp "$WORK/postgraphile.json" "$OUT/request-postgraphile.json"
 for f in "$WORK"/run-*.txt; do cat "$f"; done > "$OUT/wrk.txt"
 DATA="$(q "select format('%s customers, %s partners, %s applications, %s loans, %s installments', (select count(*) from customers), (select count(*) from partners), (select count(*) from loan_applications), (select count(*) from loans), (select count(*) from payments))")"
 node - "$OUT" <<EOF
@@ -180,11 +215,14 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.le
 const summary = {};
 for (const [t, rs] of Object.entries(by)) {
   const rps = rs.map((r) => r.rps);
-  summary[t] = { runs: rps, median: median(rps), min: Math.min(...rps), max: Math.max(...rps), p50_ms_median: median(rs.map((r) => r.p50)), p99_ms_median: median(rs.map((r) => r.p99)), gateway_cpu_ms_per_req_median: median(rs.map((r) => r.cpu)), non_2xx: rs.reduce((a, r) => a + r.non2xx, 0) };
+  const round = (x, d) => Number(x.toFixed(d));
+  summary[t] = { runs: rps, median: median(rps), min: Math.min(...rps), max: Math.max(...rps), p50_ms_median: round(median(rs.map((r) => r.p50)), 1), p99_ms_median: round(median(rs.map((r) => r.p99)), 1), gateway_cpu_ms_per_req_median: round(median(rs.map((r) => r.cpu)), 3), non_2xx: rs.reduce((a, r) => a + r.non2xx, 0) };
 }
 const ratio = summary["admin-filter-compiled"].median / summary["admin-filter-resolvers"].median;
+const peer = summary["postgraphile-filter"] ? summary["admin-filter-compiled"].median / summary["postgraphile-filter"].median : undefined;
 const result = { ts: "$TS", partner: "$P", page: "$PAGE", data: "$DATA", seed: "$SEED_NOTE", same_body_compiled_vs_resolvers: "$SAME", same_body_as_partner_unfiltered: "$SAME_PARTNER",
-  conc: $CONC, threads: $THREADS, duration_s: $DURATION, repeat: $REPEAT, pool: "${DB_POOL_MAX:-10 (default)}", machine: $(machine_json), summary, compiled_over_resolvers: Number(ratio.toFixed(2)) };
+  conc: $CONC, threads: $THREADS, duration_s: $DURATION, repeat: $REPEAT, pool: "${DB_POOL_MAX:-10 (default)}", machine: $(machine_json), summary, compiled_over_resolvers: Number(ratio.toFixed(2)),
+  ...(peer ? { compiled_over_postgraphile: Number(peer.toFixed(2)), same_data_as_postgraphile: "$SAME_PEER" } : {}) };
 fs.writeFileSync(out + "/summary.json", JSON.stringify(result, null, 2) + "\n");
 const md = [
   "# Filtered list: resolvers vs compiled (bench/filters.sh, $TS)",
@@ -197,7 +235,7 @@ const md = [
   "|---|---|---|---|---|---|---|---|",
   ...Object.entries(summary).map(([t, s]) => "| " + [t, s.median.toFixed(1), s.min.toFixed(1), s.max.toFixed(1), s.p50_ms_median, s.p99_ms_median, s.gateway_cpu_ms_per_req_median, s.non_2xx].join(" | ") + " |"),
   "",
-  "Compiled / resolvers (medians): " + ratio.toFixed(2) + "x.",
+  "Compiled / resolvers (medians): " + ratio.toFixed(2) + "x." + (peer ? " Compiled / PostGraphile: " + peer.toFixed(2) + "x (same customers and installments: $SAME_PEER; CPU column = PostGraphile's process)." : ""),
   "",
 ];
 fs.writeFileSync(out + "/summary.md", md.join("\n"));
