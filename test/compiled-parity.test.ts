@@ -60,23 +60,24 @@ const queryType = schema.getQueryType()!;
 // ---------------------------------------------------------------------------------------------
 // What docs/compiled-reads.md says is compiled
 
-const COMPILED_ROOTS = new Set(["customer", "customers", "partner", "application", "applications", "loan", "loans", "payment", "me", "portfolioSummary", "__typename"]);
+const COMPILED_ROOTS = new Set(["customer", "customers", "partner", "application", "applications", "loan", "loans", "payment", "me", "portfolioSummary", "partners", "loanProducts", "__typename"]);
 const PAGE_INFO = ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"];
 const CONNECTION = ["edges", "nodes", "pageInfo", "totalCount"];
 const EDGE = ["cursor", "node"];
 const COMPILED_FIELDS: Record<string, string[]> = {
   Customer: ["id", "fullName", "nik", "phone", "email", "dateOfBirth", "monthlyIncome", "walletBalance", "createdAt", "partner", "applications", "loans"],
   Partner: ["id", "code", "name", "customers", "applications", "loans"],
-  Application: ["id", "requestedAmount", "tenorMonths", "purpose", "status", "statusCode", "createdAt", "updatedAt", "customer", "partner", "loan"],
+  Application: ["id", "requestedAmount", "tenorMonths", "purpose", "status", "statusCode", "createdAt", "updatedAt", "customer", "partner", "loan", "product"],
   Loan: [
     "id", "principal", "originationFee", "disbursedAmount", "monthlyInterestRateBps", "tenorMonths", "status", "statusCode", "disbursedAt",
-    "daysPastDue", "createdAt", "totalDue", "totalPaid", "outstandingAmount", "application", "customer", "partner", "payments",
+    "daysPastDue", "createdAt", "totalDue", "totalPaid", "outstandingAmount", "application", "customer", "partner", "payments", "product",
   ],
   Payment: [
     "id", "installmentNumber", "dueDate", "principalDue", "interestDue", "lateFeeDue", "paidPrincipal", "paidInterest", "paidLateFee",
     "paidAmount", "status", "statusCode", "daysPastDue", "paidAt", "amountDue", "outstandingAmount", "loan",
   ],
   Viewer: ["role", "customer", "partner"],
+  LoanProduct: ["id", "code", "name", "minAmount", "maxAmount", "minTenorMonths", "maxTenorMonths", "monthlyInterestRateBps", "originationFeeBps", "lateFeeBps"],
   PortfolioSummary: ["loanCount", "activeLoanCount", "disbursedTotal", "collectedTotal", "outstandingAmount", "byStatus", "byDaysPastDue"],
   LoanStatusCount: ["status", "count", "outstandingAmount"],
   DaysPastDueBucket: ["label", "minDays", "maxDays", "count", "outstandingAmount"],

@@ -204,6 +204,22 @@ describe("compiled reads answer exactly what the resolvers answer", () => {
     expect(found.data.customers.nodes.map((n: { id: string }) => n.id)).toEqual([customer.id]);
   });
 
+  it("partners, loanProducts and the products of loans and applications, for every role", async () => {
+    const q = `query($l: ID!) { partners { __typename id code name customers(first: 1) { totalCount } }
+      loanProducts { id code name minAmount maxAmount minTenorMonths maxTenorMonths monthlyInterestRateBps originationFeeBps lateFeeBps }
+      loan(id: $l) { product { code monthlyInterestRateBps } application { product { ...P } } }
+      loans(first: 3) { nodes { product { ...P } } } }
+      fragment P on LoanProduct { __typename id name lateFeeBps }`;
+    for (const token of Object.values(tokens)) {
+      for (const b of [books[0]!, books[10]!]) await expectCompiledSame(q, { l: b.loan.id }, token);
+    }
+    const admin = (await expectCompiledSame(q, { l: books[0]!.loan.id }, tokens.admin!)).data;
+    expect(admin.loanProducts.map((p: { code: string }) => p.code)).toEqual(["MTL", "STL"]);
+    expect(admin.partners.length).toBeGreaterThanOrEqual(2);
+    const partner = (await expectCompiledSame(q, { l: books[0]!.loan.id }, tokens.partnerA!)).data;
+    expect(partner.partners.map((p: { id: string }) => p.id)).toEqual([partnerA.id]);
+  });
+
   it("portfolioSummary: every field, for ADMIN (all, one partner) and PARTNER (own, with or without its id)", async () => {
     const q = `query($p: ID) { portfolioSummary(partnerId: $p) { __typename loanCount activeLoanCount disbursedTotal collectedTotal outstandingAmount
       byStatus { __typename status count outstandingAmount } byDaysPastDue { label minDays maxDays count outstandingAmount __typename }
@@ -283,6 +299,7 @@ describe("what the compiler leaves to the resolvers", () => {
     ["a directive", `query($s: Boolean!) { loans(first: 2) { nodes { id status @include(if: $s) } } }`, { s: false }, "admin"],
     ["an anonymous caller", `{ loans(first: 2) { nodes { id } } }`, {}, undefined],
     ["a field it does not know", `{ loans(first: 2) { nodes { id statusHistory { toCode } product { code } } } }`, {}, "admin"],
+    ["the product catalogue for an anonymous caller", `{ loanProducts { code name } }`, {}, undefined],
     ["wrong variable type", `query($n: Int) { customers(first: $n) { nodes { id } } }`, { n: "ten" }, "admin"],
     ...(["admin", "partnerA", "customer"] as const).map(
       (role): [string, string, Record<string, unknown>, string | undefined] => [

@@ -68,6 +68,9 @@ export const transactionScope = scopeOf({
   CUSTOMER: (id) => sql`${paymentTransactions.customerId} = ${id}`,
 });
 
+/** The product catalogue is public (RULES §4): every caller sees every product. */
+export const productScope: Scope = () => undefined;
+
 /** A customer sees the partner that registered it; a partner sees itself. */
 export const partnerScope = scopeOf({
   PARTNER: (id) => sql`${partners.id} = ${id}`,

@@ -122,6 +122,8 @@ export interface ReadModel {
   /** Cursor kind of this type's connections (src/shared/connections.ts). */
   cursorKind: string;
   scope: Scope;
+  /** The order of the model's plain root list (`partners`, `loanProducts`), if it has one. */
+  listOrder?: () => SQL;
   /** The filter fields of the model's lists (root `filter` input fields, nested `status`). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   filters?: Record<string, FilterField<any>>;

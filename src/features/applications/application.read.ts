@@ -1,7 +1,7 @@
 /** How an Application is read (src/graphql/read-model.ts): one SQL expression per field. */
 import { sql } from "drizzle-orm";
 import { applicationScope } from "../../auth/policy.js";
-import { customers, loanApplications, loans, partners } from "../../db/schema.js";
+import { customers, loanApplications, loanProducts, loans, partners } from "../../db/schema.js";
 import { column, idFilter, status, statusCode, statusFilter, type ReadModel } from "../../graphql/read-model.js";
 import { APPLICATION_STATUS_CODES } from "../../domain/statuses.js";
 
@@ -28,6 +28,7 @@ export const applicationRead = {
     updatedAt: column("DateTime", loanApplications.updatedAt),
     customer: { kind: "one", target: "Customer", on: () => sql`${customers.id} = ${loanApplications.customerId}`, nullable: false, trustsParent: false },
     partner: { kind: "one", target: "Partner", on: () => sql`${partners.id} = ${loanApplications.partnerId}`, nullable: true, trustsParent: false },
+    product: { kind: "one", target: "LoanProduct", on: () => sql`${loanProducts.id} = ${loanApplications.productId}`, nullable: false, trustsParent: false },
     loan: { kind: "one", target: "Loan", on: () => sql`${loans.applicationId} = ${loanApplications.id}`, nullable: true, trustsParent: false },
   },
 } satisfies ReadModel;

@@ -1,7 +1,7 @@
 /** How a Loan is read (src/graphql/read-model.ts): one SQL expression per field, totals included. */
 import { sql, type SQL } from "drizzle-orm";
 import { loanScope } from "../../auth/policy.js";
-import { customers, loanApplications, loans, partners, payments } from "../../db/schema.js";
+import { customers, loanApplications, loanProducts, loans, partners, payments } from "../../db/schema.js";
 import { atLeastFilter, column, derived, derivedMoney, idFilter, status, statusCode, statusFilter, type ReadModel } from "../../graphql/read-model.js";
 import { LOAN_STATUS_CODES } from "../../domain/statuses.js";
 
@@ -40,6 +40,7 @@ export const loanRead = {
     application: { kind: "one", target: "Application", on: () => sql`${loanApplications.id} = ${loans.applicationId}`, nullable: false, trustsParent: false },
     customer: { kind: "one", target: "Customer", on: () => sql`${customers.id} = ${loans.customerId}`, nullable: false, trustsParent: false },
     partner: { kind: "one", target: "Partner", on: () => sql`${partners.id} = ${loans.partnerId}`, nullable: true, trustsParent: false },
+    product: { kind: "one", target: "LoanProduct", on: () => sql`${loanProducts.id} = ${loans.productId}`, nullable: false, trustsParent: false },
     // The installments of a loan the viewer sees are the viewer's to see.
     payments: {
       kind: "list",

@@ -560,6 +560,15 @@ class OperationCompiler {
       return prelude.mustExist ? sql`(case when ${prelude.mustExist} then ${e} else ${fallback} end)` : e;
     }
     const model = READ_MODELS[r.target]!;
+    if (r.kind === "all") {
+      if (!model.listOrder) throw new NotCompilable(`root ${name} without an order`);
+      this.grow(RELATION_BYTES);
+      const obj = this.object(model, nodes);
+      return this.build
+        ? sql`(select coalesce(array_to_json(array_agg(${obj} order by ${model.listOrder()})), '[]'::json) from ${ident(model.tableName)}
+            where ${this.scope(model) ?? sql`true`})`
+        : sql``;
+    }
     if (r.kind === "byId") {
       const id = args.id;
       if (typeof id !== "string" || !isUuid(id)) throw new UseResolvers("id");

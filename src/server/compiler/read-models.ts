@@ -10,9 +10,10 @@ import { customerRead } from "../../features/customers/customer.read.js";
 import { loanRead } from "../../features/loans/loan.read.js";
 import { partnerRead } from "../../features/partners/partner.read.js";
 import { installmentRead } from "../../features/payments/installment.read.js";
+import { productRead } from "../../features/products/product.read.js";
 
 export const READ_MODELS: Readonly<Record<string, ReadModel>> = Object.fromEntries(
-  [customerRead, partnerRead, applicationRead, loanRead, installmentRead].map((m) => [m.typeName, m]),
+  [customerRead, partnerRead, applicationRead, loanRead, installmentRead, productRead].map((m) => [m.typeName, m]),
 );
 
 /** Root query fields the compiler answers (a root connection's `filter` from its model's `filters`). */
@@ -20,6 +21,8 @@ export type RootField =
   | { kind: "byId"; target: string }
   | { kind: "connection"; target: string }
   | { kind: "me" }
+  /** Every row the viewer sees, in the model's listOrder. */
+  | { kind: "all"; target: string }
   | {
       /** An object computed in SQL over a WITH clause the root's arguments decide. */
       kind: "computed";
@@ -37,5 +40,7 @@ export const ROOT_FIELDS: Readonly<Record<string, RootField>> = {
   loans: { kind: "connection", target: "Loan" },
   payment: { kind: "byId", target: "Payment" },
   me: { kind: "me" },
+  partners: { kind: "all", target: "Partner" },
+  loanProducts: { kind: "all", target: "LoanProduct" },
   portfolioSummary: { kind: "computed", model: portfolioSummaryRead, prelude: portfolioPrelude },
 };
