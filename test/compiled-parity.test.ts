@@ -67,16 +67,17 @@ const EDGE = ["cursor", "node"];
 const COMPILED_FIELDS: Record<string, string[]> = {
   Customer: ["id", "fullName", "nik", "phone", "email", "dateOfBirth", "monthlyIncome", "walletBalance", "createdAt", "partner", "applications", "loans"],
   Partner: ["id", "code", "name", "customers", "applications", "loans"],
-  Application: ["id", "requestedAmount", "tenorMonths", "purpose", "status", "statusCode", "createdAt", "updatedAt", "customer", "partner", "loan", "product"],
+  Application: ["id", "requestedAmount", "tenorMonths", "purpose", "status", "statusCode", "createdAt", "updatedAt", "customer", "partner", "loan", "product", "statusHistory"],
   Loan: [
     "id", "principal", "originationFee", "disbursedAmount", "monthlyInterestRateBps", "tenorMonths", "status", "statusCode", "disbursedAt",
-    "daysPastDue", "createdAt", "totalDue", "totalPaid", "outstandingAmount", "application", "customer", "partner", "payments", "product",
+    "daysPastDue", "createdAt", "totalDue", "totalPaid", "outstandingAmount", "application", "customer", "partner", "payments", "product", "statusHistory",
   ],
   Payment: [
     "id", "installmentNumber", "dueDate", "principalDue", "interestDue", "lateFeeDue", "paidPrincipal", "paidInterest", "paidLateFee",
     "paidAmount", "status", "statusCode", "daysPastDue", "paidAt", "amountDue", "outstandingAmount", "loan",
   ],
   Viewer: ["role", "customer", "partner"],
+  StatusChange: ["fromCode", "toCode", "reason", "actor", "at"],
   LoanProduct: ["id", "code", "name", "minAmount", "maxAmount", "minTenorMonths", "maxTenorMonths", "monthlyInterestRateBps", "originationFeeBps", "lateFeeBps"],
   PortfolioSummary: ["loanCount", "activeLoanCount", "disbursedTotal", "collectedTotal", "outstandingAmount", "byStatus", "byDaysPastDue"],
   LoanStatusCount: ["status", "count", "outstandingAmount"],

@@ -4,6 +4,7 @@ import { applicationScope } from "../../auth/policy.js";
 import { customers, loanApplications, loanProducts, loans, partners } from "../../db/schema.js";
 import { column, idFilter, status, statusCode, statusFilter, type ReadModel } from "../../graphql/read-model.js";
 import { APPLICATION_STATUS_CODES } from "../../domain/statuses.js";
+import { statusHistoryOf } from "./status-change.read.js";
 
 export const applicationRead = {
   typeName: "Application",
@@ -30,5 +31,6 @@ export const applicationRead = {
     partner: { kind: "one", target: "Partner", on: () => sql`${partners.id} = ${loanApplications.partnerId}`, nullable: true, trustsParent: false },
     product: { kind: "one", target: "LoanProduct", on: () => sql`${loanProducts.id} = ${loanApplications.productId}`, nullable: false, trustsParent: false },
     loan: { kind: "one", target: "Loan", on: () => sql`${loans.applicationId} = ${loanApplications.id}`, nullable: true, trustsParent: false },
+    statusHistory: statusHistoryOf(() => sql`${loanApplications.id}`),
   },
 } satisfies ReadModel;

@@ -1,4 +1,4 @@
-import { and, asc, eq, notInArray, sql } from "drizzle-orm";
+import { and, eq, notInArray, sql } from "drizzle-orm";
 import { applicationScope, customerScope, visible } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
 import type { DbOrTx } from "../../db/client.js";
@@ -16,6 +16,7 @@ import type { PageArgs } from "../../shared/connections.js";
 import { isUuid } from "../../shared/ids.js";
 import { filterConds, readByIds, readColumns } from "../../graphql/read-model.js";
 import { applicationRead } from "./application.read.js";
+import { statusChangeRead } from "./status-change.read.js";
 
 export interface ApplicationFilterInput {
   status?: string[] | null;
@@ -63,7 +64,7 @@ export async function countApplicationsPerParent(
 
 /** Status history of applications or loans (the caller has already checked visibility). */
 export async function statusHistoryByEntityIds(db: DbOrTx, ids: string[]): Promise<Map<string, StatusChangeRow[]>> {
-  const rows = await db.select().from(statusChanges).where(anyId(statusChanges.entityId, ids)).orderBy(asc(statusChanges.id));
+  const rows = await db.select().from(statusChanges).where(anyId(statusChanges.entityId, ids)).orderBy(statusChangeRead.listOrder());
   const out = new Map<string, StatusChangeRow[]>();
   for (const r of rows) {
     let list = out.get(r.entityId);

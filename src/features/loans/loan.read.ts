@@ -4,6 +4,7 @@ import { loanScope } from "../../auth/policy.js";
 import { customers, loanApplications, loanProducts, loans, partners, payments } from "../../db/schema.js";
 import { atLeastFilter, column, derived, derivedMoney, idFilter, status, statusCode, statusFilter, type ReadModel } from "../../graphql/read-model.js";
 import { LOAN_STATUS_CODES } from "../../domain/statuses.js";
+import { statusHistoryOf } from "../applications/status-change.read.js";
 
 /** Σ over the loan's installments (0 for a loan without installments). */
 const overInstallments = (what: SQL) =>
@@ -41,6 +42,7 @@ export const loanRead = {
     customer: { kind: "one", target: "Customer", on: () => sql`${customers.id} = ${loans.customerId}`, nullable: false, trustsParent: false },
     partner: { kind: "one", target: "Partner", on: () => sql`${partners.id} = ${loans.partnerId}`, nullable: true, trustsParent: false },
     product: { kind: "one", target: "LoanProduct", on: () => sql`${loanProducts.id} = ${loans.productId}`, nullable: false, trustsParent: false },
+    statusHistory: statusHistoryOf(() => sql`${loans.id}`),
     // The installments of a loan the viewer sees are the viewer's to see.
     payments: {
       kind: "list",

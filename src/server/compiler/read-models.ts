@@ -11,9 +11,10 @@ import { loanRead } from "../../features/loans/loan.read.js";
 import { partnerRead } from "../../features/partners/partner.read.js";
 import { installmentRead } from "../../features/payments/installment.read.js";
 import { productRead } from "../../features/products/product.read.js";
+import { statusChangeRead } from "../../features/applications/status-change.read.js";
 
 export const READ_MODELS: Readonly<Record<string, ReadModel>> = Object.fromEntries(
-  [customerRead, partnerRead, applicationRead, loanRead, installmentRead, productRead].map((m) => [m.typeName, m]),
+  [customerRead, partnerRead, applicationRead, loanRead, installmentRead, productRead, statusChangeRead].map((m) => [m.typeName, m]),
 );
 
 /** Root query fields the compiler answers (a root connection's `filter` from its model's `filters`). */
