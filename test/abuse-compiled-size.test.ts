@@ -7,7 +7,7 @@
  * answered by the resolvers too. In every case the answer is byte-identical to a gateway
  * without compiled reads.
  */
-import { getOperationAST, parse } from "graphql";
+import { getOperationAST, parse, type DocumentNode } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { onQuery } from "../src/db/client.js";
 import {
@@ -203,5 +203,58 @@ describe("aliases PostgreSQL would cut at 63 bytes", () => {
     const r = await both(`{ loan(id: "${book.loan.id}") { ${alias}: status } }`);
     expect(r.compiled.text).toBe(r.resolved.text);
     expect(r.compiledStatements).toHaveLength(1);
+  });
+});
+
+describe("filter values are parameters, never statement text", () => {
+  const schema = buildGatewaySchema();
+  // One parsed document per text, as the gateway keeps them (statements are cached per document).
+  const docs = new Map<string, DocumentNode>();
+  const compileAs = (q: string, variables: Record<string, unknown>) => {
+    const viewer = { role: "ADMIN" as const, sub: "admin" };
+    let doc = docs.get(q);
+    if (!doc) docs.set(q, (doc = parse(q)));
+    return compileRequest(schema, doc, getOperationAST(doc)!, variables, viewer);
+  };
+
+  it("one statement per filter shape, whatever the values; the values are not in its text", () => {
+    const q = `query($f: CustomerFilter) { customers(first: 5, filter: $f) { totalCount nodes { id } } }`;
+    const hostile = `x'); drop table customers; --`;
+    const a = compileAs(q, { f: { search: hostile, partnerId: "0b3a4b62-51d5-4ad8-a0d4-1d9f0c0d4f10" } })!;
+    const b = compileAs(q, { f: { search: "Dewi", partnerId: "7e4e2a1c-8f3b-4c1e-9a57-3c2f1b0d9e21" } })!;
+    expect(a).not.toBeNull();
+    expect(b.statement).toBe(a.statement);
+    expect(a.statement.text).not.toContain("drop table");
+    expect(a.statement.text).not.toContain("0b3a4b62");
+    expect(Object.values(a.values)).toContain(`%${hostile}%`);
+    // Another shape (no search, an empty status list vs a given one): another statement.
+    const c = compileAs(q, { f: { partnerId: "7e4e2a1c-8f3b-4c1e-9a57-3c2f1b0d9e21" } })!;
+    expect(c.statement).not.toBe(a.statement);
+    const loans = `query($f: LoanFilter) { loans(filter: $f) { nodes { id } } }`;
+    const empty = compileAs(loans, { f: { status: [] } })!;
+    const given = compileAs(loans, { f: { status: ["CURRENT"] } })!;
+    const other = compileAs(loans, { f: { status: ["LATE_5DPD", "PAID_OFF"], minDaysPastDue: 3 } })!;
+    const same = compileAs(loans, { f: { status: ["PAID_OFF"], minDaysPastDue: 90 } })!;
+    expect(empty.statement).not.toBe(given.statement);
+    expect(other.statement).toBe(same.statement);
+    expect(given.statement.text).not.toContain("CURRENT");
+  });
+
+  it("a filter's SQL counts in the size estimate as it is in the statement", () => {
+    const q = `query($f: CustomerFilter, $l: LoanFilter) { customers(first: 5, filter: $f) { totalCount nodes { id loans(status: [CURRENT]) { nodes { id } } } }
+        loans(filter: $l) { totalCount nodes { id } } }`;
+    const bare = compileAs(q, {})!;
+    const filtered = compileAs(q, {
+      f: { search: "0812345678@x", partnerId: "7e4e2a1c-8f3b-4c1e-9a57-3c2f1b0d9e21" },
+      l: { status: ["CURRENT"], minDaysPastDue: 1, customerId: "0b3a4b62-51d5-4ad8-a0d4-1d9f0c0d4f10" },
+    })!;
+    // Never under the real size (the bound's direction); small statements of a few connections
+    // are overestimated by the connections' constant, as before filters.
+    for (const req of [bare, filtered]) expect(req.statement.estimatedBytes).toBeGreaterThan(0.8 * req.statement.text.length);
+    const added = filtered.statement.text.length - bare.statement.text.length;
+    const estimated = filtered.statement.estimatedBytes - bare.statement.estimatedBytes;
+    expect(added).toBeGreaterThan(300);
+    expect(estimated / added).toBeGreaterThan(0.8);
+    expect(estimated / added).toBeLessThan(1.3);
   });
 });

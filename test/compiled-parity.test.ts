@@ -60,23 +60,28 @@ const queryType = schema.getQueryType()!;
 // ---------------------------------------------------------------------------------------------
 // What docs/compiled-reads.md says is compiled
 
-const COMPILED_ROOTS = new Set(["customer", "customers", "partner", "application", "applications", "loan", "loans", "payment", "me", "__typename"]);
+const COMPILED_ROOTS = new Set(["customer", "customers", "partner", "application", "applications", "loan", "loans", "payment", "me", "portfolioSummary", "partners", "loanProducts", "__typename"]);
 const PAGE_INFO = ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"];
 const CONNECTION = ["edges", "nodes", "pageInfo", "totalCount"];
 const EDGE = ["cursor", "node"];
 const COMPILED_FIELDS: Record<string, string[]> = {
   Customer: ["id", "fullName", "nik", "phone", "email", "dateOfBirth", "monthlyIncome", "walletBalance", "createdAt", "partner", "applications", "loans"],
   Partner: ["id", "code", "name", "customers", "applications", "loans"],
-  Application: ["id", "requestedAmount", "tenorMonths", "purpose", "status", "statusCode", "createdAt", "updatedAt", "customer", "partner", "loan"],
+  Application: ["id", "requestedAmount", "tenorMonths", "purpose", "status", "statusCode", "createdAt", "updatedAt", "customer", "partner", "loan", "product", "statusHistory"],
   Loan: [
     "id", "principal", "originationFee", "disbursedAmount", "monthlyInterestRateBps", "tenorMonths", "status", "statusCode", "disbursedAt",
-    "daysPastDue", "createdAt", "totalDue", "totalPaid", "outstandingAmount", "application", "customer", "partner", "payments",
+    "daysPastDue", "createdAt", "totalDue", "totalPaid", "outstandingAmount", "application", "customer", "partner", "payments", "product", "statusHistory",
   ],
   Payment: [
     "id", "installmentNumber", "dueDate", "principalDue", "interestDue", "lateFeeDue", "paidPrincipal", "paidInterest", "paidLateFee",
     "paidAmount", "status", "statusCode", "daysPastDue", "paidAt", "amountDue", "outstandingAmount", "loan",
   ],
   Viewer: ["role", "customer", "partner"],
+  StatusChange: ["fromCode", "toCode", "reason", "actor", "at"],
+  LoanProduct: ["id", "code", "name", "minAmount", "maxAmount", "minTenorMonths", "maxTenorMonths", "monthlyInterestRateBps", "originationFeeBps", "lateFeeBps"],
+  PortfolioSummary: ["loanCount", "activeLoanCount", "disbursedTotal", "collectedTotal", "outstandingAmount", "byStatus", "byDaysPastDue"],
+  LoanStatusCount: ["status", "count", "outstandingAmount"],
+  DaysPastDueBucket: ["label", "minDays", "maxDays", "count", "outstandingAmount"],
   PageInfo: PAGE_INFO,
   CustomerConnection: CONNECTION,
   PartnerConnection: CONNECTION,
@@ -103,6 +108,8 @@ const CURSOR_KIND: Record<string, string> = {
 
 type Pools = {
   ids: Record<string, string[]>;
+  /** `CustomerFilter.search` values that match someone: a name part, a phone, an e-mail, a NIK. */
+  searches: string[];
   cursors: Record<string, string[]>;
 };
 let pools: Pools;
@@ -193,6 +200,7 @@ beforeAll(async () => {
       Payment: [l1.payments[0]!.id, l1.payments[2]!.id, l3.payments[0]!.id, l5.payments[0]!.id, l7.payments[0]!.id, bookB.loans[0]!.payments[0]!.id],
     },
     cursors: {},
+    searches: [custA.phone, custA.phone.replace(/^\+62/, "0"), custA.email.toUpperCase(), custB.nik, ` ${custN.fullName.split(" ")[0]} `],
   };
   // Real cursors of every kind of list, issued by the API (the resolvers).
   const c = ok(
@@ -285,7 +293,10 @@ function valueArb(name: string, type: GraphQLInputType, where: string): fc.Arbit
       .map((vals) => {
         const value: Record<string, unknown> = {};
         vals.forEach((v, i) => v !== undefined && (value[fields[i]!.name] = v.value));
-        return { value, verdict: "ok" as Verdict };
+        // A filter field the resolvers refuse (an over-long search) leaves the request to them; an
+        // id that is not a uuid is compiled (it matches nothing, as in the resolvers).
+        const refused = vals.some((v, i) => v?.verdict === "resolvers" && fields[i]!.name === "search");
+        return { value, verdict: (refused ? "resolvers" : "ok") as Verdict };
       });
   }
   if (isListType(t) && isEnumType(named)) {
@@ -323,13 +334,19 @@ function valueArb(name: string, type: GraphQLInputType, where: string): fc.Arbit
   }
   if (named.name === "Int") {
     if (name === "tenorMonths") return ok(fc.constantFrom(1, 3, 6, 13));
+    if (name === "minDaysPastDue") return ok(fc.constantFrom(-1, 0, 5, 10, 30, 200));
     return ok(fc.constantFrom(0, 5, 30, 200));
   }
   if (named.name === "Date") return ok(fc.constantFrom(...DATES));
   if (named.name === "Money") return ok(fc.constantFrom("3000000", 1_000_000, "500", "12000000"));
   if (named.name === "String") {
     if (name === "productCode") return ok(fc.constantFrom("MTL", "STL", "NOPE"));
-    if (name === "search") return ok(fc.constantFrom("Dewi", "ünï", "Customer", "%", "zzz"));
+    if (name === "search") {
+      return fc.oneof(
+        { arbitrary: ok(fc.constantFrom("Dewi", "ünï", "Customer", "%", "_", "zzz", "   ", ...pools.searches)), weight: 10 },
+        { arbitrary: bad(fc.constant("x".repeat(255))), weight: 1 },
+      );
+    }
     return ok(fc.constantFrom("x"));
   }
   if (named.name === "Boolean") return ok(fc.boolean());
@@ -346,8 +363,8 @@ function argsArb(parent: GraphQLObjectType, field: GraphQLField<unknown, unknown
         const v = valueArb(arg.name, arg.type, where);
         const pick = fc.tuple(v, fc.boolean()).map(([x, asVariable]): ArgPick => ({ name: arg.name, type: arg.type, ...x, asVariable }));
         if (isNonNullType(arg.type)) return pick;
-        // Optional arguments: often left out (a filter rarely, so most lists stay compilable).
-        return maybe(pick, arg.name === "filter" ? 0.85 : 0.4);
+        // Optional arguments: often left out.
+        return maybe(pick, 0.4);
       }),
     )
     .map((picks) => picks.filter((p): p is ArgPick => p !== undefined));
@@ -441,6 +458,8 @@ interface Printed {
   compilable: boolean;
   /** GraphQL validation accepts it (two merged selections of one field can conflict below). */
   valid: boolean;
+  /** Root lists given a non-null `filter`, or nested lists a `status` (e.g. "loans.filter"). */
+  filters: string[];
 }
 
 const MAX_ALIASES = 20; // the gateway refuses more than 30 (src/server/limits.ts)
@@ -450,13 +469,13 @@ function printOperation(sels: Sel[]): Printed {
   const variables: Record<string, unknown> = {};
   const fragments: string[] = [];
   const roots: string[] = [];
+  const filters: string[] = [];
   let n = 0;
   let aliases = 0;
   let compilable = true;
 
   const arg = (a: ArgPick): string => {
     if (a.verdict === "resolvers") compilable = false;
-    if (a.name === "filter" && a.value != null) compilable = false;
     if (a.asVariable) {
       const v = `v${n++}`;
       varDefs.push(`$${v}: ${String(a.type)}`);
@@ -487,6 +506,7 @@ function printOperation(sels: Sel[]): Printed {
     }
     out += s.name;
     if (s.args.length) out += `(${s.args.map(arg).join(", ")})`;
+    for (const a of s.args) if ((a.name === "filter" || a.name === "status") && a.value != null) filters.push(`${s.name}.${a.name}`);
     if (s.directive) {
       compilable = false;
       out += n++ % 2 ? " @include(if: true)" : " @skip(if: false)";
@@ -498,7 +518,7 @@ function printOperation(sels: Sel[]): Printed {
   const head = varDefs.length ? `query Random(${varDefs.join(", ")})` : `query Random`;
   const query = [`${head} ${body}`, ...fragments].join("\n");
   const valid = validate(schema, parse(query)).length === 0;
-  return { query, variables, roots, compilable: compilable && valid, valid };
+  return { query, variables, roots, compilable: compilable && valid, valid, filters };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -581,6 +601,7 @@ describe("compiled reads ≡ resolvers for random documents over every root fiel
       roots: new Map<string, number>(),
       roles: new Map<string, number>(),
       compiledRoots: new Map<string, number>(),
+      compiledFilters: new Map<string, number>(),
       missed: [] as string[],
     };
     await fc.assert(
@@ -609,6 +630,7 @@ describe("compiled reads ≡ resolvers for random documents over every root fiel
           if (r.compiledStatements === 1) {
             stats.compiled++;
             for (const root of op.roots) stats.compiledRoots.set(root, (stats.compiledRoots.get(root) ?? 0) + 1);
+            for (const f of op.filters) stats.compiledFilters.set(f, (stats.compiledFilters.get(f) ?? 0) + 1);
           }
           if (op.compilable && role !== "anonymous") {
             stats.expected++;
@@ -625,7 +647,7 @@ describe("compiled reads ≡ resolvers for random documents over every root fiel
       `compiled parity: ${stats.operations} operations (${stats.invalid} invalid), ${stats.requests} request pairs in ${seconds}s; ` +
         `${stats.compiled} compiled (${stats.compiledOfExpected}/${stats.expected} = ${(share * 100).toFixed(0)}% of those with only compiled fields); ` +
         `${stats.errors} answered with errors (equal up to the order of their errors: ${stats.errorTiming.order}, up to which concurrent errors were reported: ${stats.errorTiming.race}); roots ${JSON.stringify(Object.fromEntries(stats.roots))}; roles ${JSON.stringify(Object.fromEntries(stats.roles))}; ` +
-        `compiled per root ${JSON.stringify(Object.fromEntries(stats.compiledRoots))}` +
+        `compiled per root ${JSON.stringify(Object.fromEntries(stats.compiledRoots))}; compiled with filters ${JSON.stringify(Object.fromEntries(stats.compiledFilters))}` +
         (stats.missed.length ? `\nnot compiled although expected, e.g.:\n${stats.missed.join("\n---\n")}` : ""),
     );
     // Every root field of the schema and every role was exercised.
@@ -637,5 +659,9 @@ describe("compiled reads ≡ resolvers for random documents over every root fiel
     expect(share).toBeGreaterThan(0.8);
     // …and did so from every root the compiler knows.
     for (const root of COMPILED_ROOTS) if (root !== "__typename") expect(stats.compiledRoots.get(root) ?? 0, `compiled from ${root}`).toBeGreaterThan(0);
+    // …with filters on every root list (and a nested status filter).
+    for (const f of ["customers.filter", "applications.filter", "loans.filter", "loans.status", "applications.status"]) {
+      expect(stats.compiledFilters.get(f) ?? 0, `compiled with ${f}`).toBeGreaterThan(0);
+    }
   });
 });

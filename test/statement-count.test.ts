@@ -83,6 +83,13 @@ describe("statement counts do not depend on the page size", () => {
     expect(small.statements.length, small.statements.join("\n")).toBeLessThanOrEqual(6);
   });
 
+  it("the ADMIN's filtered customer tree is one compiled statement (filters are compiled)", async () => {
+    const run = await counted(CUSTOMER_TREE, { n: 50, p: partner.id }, admin);
+    expect(run.result.data!.customers.nodes).toHaveLength(50);
+    expect(run.statements, run.statements.join("\n")).toHaveLength(1);
+    expect(run.statements[0]).toContain("row_to_json");
+  });
+
   it("loans with every nested relation, totals and transactions", async () => {
     const LOAN_TREE = `query($n: Int, $p: ID) { loans(first: $n, filter: { partnerId: $p }) { totalCount nodes {
       totalDue totalPaid outstandingAmount

@@ -68,6 +68,15 @@ export const transactionScope = scopeOf({
   CUSTOMER: (id) => sql`${paymentTransactions.customerId} = ${id}`,
 });
 
+/**
+ * Status changes are read only as the history of an application or loan the viewer sees (the
+ * relation trusts its parent); on their own they show nothing.
+ */
+export const statusChangeScope: Scope = () => NOTHING;
+
+/** The product catalogue is public (RULES §4): every caller sees every product. */
+export const productScope: Scope = () => undefined;
+
 /** A customer sees the partner that registered it; a partner sees itself. */
 export const partnerScope = scopeOf({
   PARTNER: (id) => sql`${partners.id} = ${id}`,

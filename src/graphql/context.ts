@@ -11,6 +11,8 @@ import { createLoaders, type Loaders } from "./loaders.js";
 /** Where the compiled-reads plugin leaves the response body for the HTTP edge (HTTP requests only). */
 export interface CompiledSlot {
   body?: string;
+  /** The fast path ran the compiled read and the resolvers must answer (compiler/plugin.ts). */
+  resolversOnly?: boolean;
 }
 
 export interface Clock {

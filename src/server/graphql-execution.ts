@@ -68,6 +68,7 @@ export interface GraphQLExecutionOptions {
  */
 class ApolloRun implements CompiledSlot {
   body?: string;
+  resolversOnly?: boolean;
   finished?: GraphQLResponse;
 
   /**
@@ -212,6 +213,8 @@ interface Call {
   started: number;
   clientIp: string;
   deadline: ReturnType<typeof executionDeadline>;
+  /** The fast path ran the compiled read; its data needs the resolvers (Apollo's plugin skips it). */
+  resolversOnly?: boolean;
 }
 
 export class GraphQLExecution {
@@ -362,15 +365,21 @@ export class GraphQLExecution {
       this.timedOut(call, work);
       return true;
     }
-    if (answered.body === null) return false;
+    const body = answered.body;
+    if (body === null) return false;
+    if (typeof body !== "string") {
+      // RESOLVERS_MUST_ANSWER: the resolvers answer, and Apollo's plugin does not run it again.
+      call.resolversOnly = true;
+      return false;
+    }
     this.fastPathAnswered++;
     const span = trace.getActiveSpan();
     if (span) {
       span.setAttributes({ "graphql.operation.type": "query", [EXECUTION_PATH]: "compiled-fast-path" });
       span.updateName(operationSpanName("query", call.operationName));
     }
-    call.res.writeHead(200, { "content-type": contentType, "content-length": Buffer.byteLength(answered.body) });
-    call.res.end(answered.body);
+    call.res.writeHead(200, { "content-type": contentType, "content-length": Buffer.byteLength(body) });
+    call.res.end(body);
     this.o.metrics?.operation(fastPathRequest.resolvedName, "query", "OK", "compiled", (performance.now() - started) / 1000);
     call.log.debug("graphql", { status: 200, ms: Date.now() - call.started, compiled: "fast" });
     return true;
@@ -386,6 +395,7 @@ export class GraphQLExecution {
     }
     const httpGraphQLRequest: HTTPGraphQLRequest = { method: call.method, headers, search: resolved.search, body: resolved.body };
     const run = new ApolloRun();
+    run.resolversOnly = call.resolversOnly;
     const execution = this.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
       context: async () => {

@@ -1,9 +1,10 @@
 /** How an Application is read (src/graphql/read-model.ts): one SQL expression per field. */
 import { sql } from "drizzle-orm";
 import { applicationScope } from "../../auth/policy.js";
-import { customers, loanApplications, loans, partners } from "../../db/schema.js";
-import { column, status, statusCode, type ReadModel } from "../../graphql/read-model.js";
+import { customers, loanApplications, loanProducts, loans, partners } from "../../db/schema.js";
+import { column, idFilter, status, statusCode, statusFilter, type ReadModel } from "../../graphql/read-model.js";
 import { APPLICATION_STATUS_CODES } from "../../domain/statuses.js";
+import { statusHistoryOf } from "./status-change.read.js";
 
 export const applicationRead = {
   typeName: "Application",
@@ -11,7 +12,12 @@ export const applicationRead = {
   tableName: "loan_applications",
   cursorKind: "application",
   scope: applicationScope,
-  statusColumn: loanApplications.status,
+  // ApplicationFilter (and the `status` argument of nested application lists).
+  filters: {
+    status: statusFilter(loanApplications.status),
+    partnerId: idFilter(loanApplications.partnerId),
+    customerId: idFilter(loanApplications.customerId),
+  },
   fields: {
     id: column("ID", loanApplications.id),
     requestedAmount: column("Money", loanApplications.requestedAmount),
@@ -23,6 +29,8 @@ export const applicationRead = {
     updatedAt: column("DateTime", loanApplications.updatedAt),
     customer: { kind: "one", target: "Customer", on: () => sql`${customers.id} = ${loanApplications.customerId}`, nullable: false, trustsParent: false },
     partner: { kind: "one", target: "Partner", on: () => sql`${partners.id} = ${loanApplications.partnerId}`, nullable: true, trustsParent: false },
+    product: { kind: "one", target: "LoanProduct", on: () => sql`${loanProducts.id} = ${loanApplications.productId}`, nullable: false, trustsParent: false },
     loan: { kind: "one", target: "Loan", on: () => sql`${loans.applicationId} = ${loanApplications.id}`, nullable: true, trustsParent: false },
+    statusHistory: statusHistoryOf(() => sql`${loanApplications.id}`),
   },
 } satisfies ReadModel;

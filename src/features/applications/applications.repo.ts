@@ -1,4 +1,4 @@
-import { and, asc, eq, notInArray, sql, type SQL } from "drizzle-orm";
+import { and, eq, notInArray, sql } from "drizzle-orm";
 import { applicationScope, customerScope, visible } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
 import type { DbOrTx } from "../../db/client.js";
@@ -14,8 +14,9 @@ import {
 } from "../../db/schema.js";
 import type { PageArgs } from "../../shared/connections.js";
 import { isUuid } from "../../shared/ids.js";
-import { readByIds, readColumns } from "../../graphql/read-model.js";
+import { filterConds, readByIds, readColumns } from "../../graphql/read-model.js";
 import { applicationRead } from "./application.read.js";
+import { statusChangeRead } from "./status-change.read.js";
 
 export interface ApplicationFilterInput {
   status?: string[] | null;
@@ -23,18 +24,8 @@ export interface ApplicationFilterInput {
   customerId?: string | null;
 }
 
-function idEq(col: typeof loanApplications.partnerId | typeof loanApplications.customerId, id: string): SQL {
-  return isUuid(id) ? eq(col, id.toLowerCase()) : sql`false`;
-}
-
-export function applicationFilterConds(f: ApplicationFilterInput | null | undefined): (SQL | undefined)[] {
-  if (!f) return [];
-  return [
-    statusIn(loanApplications.status, f.status),
-    f.partnerId != null ? idEq(loanApplications.partnerId, f.partnerId) : undefined,
-    f.customerId != null ? idEq(loanApplications.customerId, f.customerId) : undefined,
-  ];
-}
+/** The filter's conditions, as declared in the read model (the compiler uses the same). */
+const applicationFilterConds = (f: ApplicationFilterInput | null | undefined) => filterConds(applicationRead, f);
 
 export async function applicationsByIds(db: DbOrTx, viewer: Viewer, ids: string[]): Promise<ApplicationRow[]> {
   return readByIds(db, applicationRead, viewer, ids);
@@ -58,7 +49,7 @@ export async function applicationsPerParent(
   status: string[] | null | undefined,
   args: PageArgs,
 ) {
-  return pagePerParent(db, loanApplications, loanApplications[parent], parentIds, [visible(applicationScope, viewer), statusIn(loanApplications.status, status)], args, readColumns(applicationRead, viewer.role));
+  return pagePerParent(db, loanApplications, loanApplications[parent], parentIds, [visible(applicationScope, viewer), ...applicationFilterConds({ status })], args, readColumns(applicationRead, viewer.role));
 }
 
 export async function countApplicationsPerParent(
@@ -68,12 +59,12 @@ export async function countApplicationsPerParent(
   parentIds: string[],
   status: string[] | null | undefined,
 ) {
-  return countPerParent(db, loanApplications, loanApplications[parent], parentIds, [visible(applicationScope, viewer), statusIn(loanApplications.status, status)]);
+  return countPerParent(db, loanApplications, loanApplications[parent], parentIds, [visible(applicationScope, viewer), ...applicationFilterConds({ status })]);
 }
 
 /** Status history of applications or loans (the caller has already checked visibility). */
 export async function statusHistoryByEntityIds(db: DbOrTx, ids: string[]): Promise<Map<string, StatusChangeRow[]>> {
-  const rows = await db.select().from(statusChanges).where(anyId(statusChanges.entityId, ids)).orderBy(asc(statusChanges.id));
+  const rows = await db.select().from(statusChanges).where(anyId(statusChanges.entityId, ids)).orderBy(statusChangeRead.listOrder());
   const out = new Map<string, StatusChangeRow[]>();
   for (const r of rows) {
     let list = out.get(r.entityId);

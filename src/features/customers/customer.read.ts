@@ -1,8 +1,40 @@
 /** How a Customer is read (src/graphql/read-model.ts): one SQL expression per field. */
-import { sql } from "drizzle-orm";
+import { or, sql, type SQL } from "drizzle-orm";
 import { customerScope, nikAs } from "../../auth/policy.js";
 import { customers, loanApplications, loans, partners } from "../../db/schema.js";
-import { column, derived, type ReadModel } from "../../graphql/read-model.js";
+import { column, derived, idFilter, type FilterField, type ReadModel } from "../../graphql/read-model.js";
+import { normalizePhone } from "./identity.js";
+
+/** Longer than any name, phone, e-mail (254) or NIK: cannot match anything (BAD_USER_INPUT). */
+export const MAX_SEARCH_LENGTH = 254;
+
+function likeEscape(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** A search that is a phone number in any form registration accepts, normalised as stored. */
+function phoneCandidate(s: string): string | undefined {
+  try {
+    return normalizePhone(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `customers(filter: { search })` (RULES §6): part of the name, or a whole phone, e-mail or NIK. */
+const search: FilterField<string> = {
+  where: (value, bind) => {
+    const s = value.trim();
+    if (!s) return undefined;
+    const parts: SQL[] = [sql`${customers.fullName} ilike ${bind("%" + likeEscape(s) + "%")}`];
+    const phone = phoneCandidate(s);
+    if (phone) parts.push(sql`${customers.phone} = ${bind(phone)}`);
+    if (s.includes("@")) parts.push(sql`${customers.email} = ${bind(s.toLowerCase())}`);
+    if (/^\d{16}$/.test(s)) parts.push(sql`${customers.nik} = ${bind(s)}`);
+    return or(...parts)!;
+  },
+  refuses: (value) => value.length > MAX_SEARCH_LENGTH,
+};
 
 export const customerRead = {
   typeName: "Customer",
@@ -10,6 +42,8 @@ export const customerRead = {
   tableName: "customers",
   cursorKind: "customer",
   scope: customerScope,
+  // CustomerFilter.
+  filters: { partnerId: idFilter(customers.partnerId), search },
   fields: {
     id: column("ID", customers.id),
     fullName: column("String", customers.fullName),

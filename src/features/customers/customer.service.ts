@@ -2,10 +2,10 @@ import type { Context } from "../../graphql/context.js";
 import { badInput } from "../../shared/errors.js";
 import { pageArgs, toConnection, type Connection } from "../../shared/connections.js";
 import type { CustomerRow } from "../../db/schema.js";
+import { MAX_SEARCH_LENGTH } from "./customer.read.js";
 import { countCustomers, listCustomers, type CustomerFilterInput } from "./customers.repo.js";
 
-/** Longer than any name, phone, e-mail (254) or NIK: cannot match anything. */
-export const MAX_SEARCH_LENGTH = 254;
+export { MAX_SEARCH_LENGTH };
 
 /** `customers(filter)`: search matches part of the name, or a whole phone, e-mail or NIK (RULES §6). */
 export async function customersPage(

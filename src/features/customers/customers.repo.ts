@@ -1,50 +1,20 @@
-import { and, eq, or, sql, type SQL } from "drizzle-orm";
+import { and, eq, or, sql } from "drizzle-orm";
 import { customerScope, visible } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
 import type { DbOrTx } from "../../db/client.js";
 import { countPerParent, countRows, pagePerParent, pageRows } from "../../db/queries.js";
 import { customers, loginAttempts, type CustomerRow } from "../../db/schema.js";
 import type { PageArgs } from "../../shared/connections.js";
-import { isUuid } from "../../shared/ids.js";
-import { readByIds, readColumns } from "../../graphql/read-model.js";
+import { filterConds, readByIds, readColumns } from "../../graphql/read-model.js";
 import { customerRead } from "./customer.read.js";
-import { normalizePhone } from "./identity.js";
 
 export interface CustomerFilterInput {
   partnerId?: string | null;
   search?: string | null;
 }
 
-function likeEscape(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-/** A search that is a phone number in any form registration accepts, normalised as stored. */
-function phoneCandidate(s: string): string | undefined {
-  try {
-    return normalizePhone(s);
-  } catch {
-    return undefined;
-  }
-}
-
-export function customerFilterConds(filter: CustomerFilterInput | null | undefined): SQL[] {
-  const conds: SQL[] = [];
-  if (!filter) return conds;
-  if (filter.partnerId !== undefined && filter.partnerId !== null) {
-    conds.push(isUuid(filter.partnerId) ? eq(customers.partnerId, filter.partnerId.toLowerCase()) : sql`false`);
-  }
-  const search = filter.search?.trim();
-  if (search) {
-    const parts: SQL[] = [sql`${customers.fullName} ilike ${"%" + likeEscape(search) + "%"}`];
-    const phone = phoneCandidate(search);
-    if (phone) parts.push(eq(customers.phone, phone));
-    if (search.includes("@")) parts.push(eq(customers.email, search.toLowerCase()));
-    if (/^\d{16}$/.test(search)) parts.push(eq(customers.nik, search));
-    conds.push(or(...parts)!);
-  }
-  return conds;
-}
+/** The filter's conditions, as declared in the read model (the compiler uses the same). */
+const customerFilterConds = (filter: CustomerFilterInput | null | undefined) => filterConds(customerRead, filter);
 
 export async function customersByIds(db: DbOrTx, viewer: Viewer, ids: string[]): Promise<CustomerRow[]> {
   return readByIds(db, customerRead, viewer, ids);

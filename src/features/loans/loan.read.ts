@@ -1,9 +1,10 @@
 /** How a Loan is read (src/graphql/read-model.ts): one SQL expression per field, totals included. */
 import { sql, type SQL } from "drizzle-orm";
 import { loanScope } from "../../auth/policy.js";
-import { customers, loanApplications, loans, partners, payments } from "../../db/schema.js";
-import { column, derived, derivedMoney, status, statusCode, type ReadModel } from "../../graphql/read-model.js";
+import { customers, loanApplications, loanProducts, loans, partners, payments } from "../../db/schema.js";
+import { atLeastFilter, column, derived, derivedMoney, idFilter, status, statusCode, statusFilter, type ReadModel } from "../../graphql/read-model.js";
 import { LOAN_STATUS_CODES } from "../../domain/statuses.js";
+import { statusHistoryOf } from "../applications/status-change.read.js";
 
 /** Σ over the loan's installments (0 for a loan without installments). */
 const overInstallments = (what: SQL) =>
@@ -15,7 +16,13 @@ export const loanRead = {
   tableName: "loans",
   cursorKind: "loan",
   scope: loanScope,
-  statusColumn: loans.status,
+  // LoanFilter (and the `status` argument of nested loan lists).
+  filters: {
+    status: statusFilter(loans.status),
+    partnerId: idFilter(loans.partnerId),
+    customerId: idFilter(loans.customerId),
+    minDaysPastDue: atLeastFilter(loans.daysPastDue),
+  },
   fields: {
     id: column("ID", loans.id),
     principal: column("Money", loans.principal),
@@ -34,6 +41,8 @@ export const loanRead = {
     application: { kind: "one", target: "Application", on: () => sql`${loanApplications.id} = ${loans.applicationId}`, nullable: false, trustsParent: false },
     customer: { kind: "one", target: "Customer", on: () => sql`${customers.id} = ${loans.customerId}`, nullable: false, trustsParent: false },
     partner: { kind: "one", target: "Partner", on: () => sql`${partners.id} = ${loans.partnerId}`, nullable: true, trustsParent: false },
+    product: { kind: "one", target: "LoanProduct", on: () => sql`${loanProducts.id} = ${loans.productId}`, nullable: false, trustsParent: false },
+    statusHistory: statusHistoryOf(() => sql`${loans.id}`),
     // The installments of a loan the viewer sees are the viewer's to see.
     payments: {
       kind: "list",

@@ -3,9 +3,8 @@ import { badInput, forbidden, notFound } from "../../shared/errors.js";
 import { daysBetween } from "../../shared/dates.js";
 import { isUuid } from "../../shared/ids.js";
 import { pageArgs, toConnection } from "../../shared/connections.js";
-import { isActiveLoanStatus, LOAN_STATUS_CODES, type LoanStatus } from "../../domain/statuses.js";
-import { collectedTotal, countLoans, listLoans, type LoanFilterInput, type LoanParent } from "./loans.repo.js";
-import { DPD_BUCKETS, portfolioBreakdown, portfolioSeriesRows } from "./portfolio.repo.js";
+import { countLoans, listLoans, type LoanFilterInput, type LoanParent } from "./loans.repo.js";
+import { portfolioSeriesRows, portfolioSummaryRow } from "./portfolio.repo.js";
 import { partnersByIds } from "../partners/partners.repo.js";
 
 export async function loansPage(ctx: Context, first: number | undefined, after: string | null | undefined, filter: LoanFilterInput | null | undefined) {
@@ -25,11 +24,6 @@ export async function loansOf(
   const page = pageArgs("loan", first, after);
   const rows = await ctx.loaders.loansByParent({ parent, status, page }).load(parentId);
   return toConnection("loan", rows, page, () => ctx.loaders.loanCountByParent({ parent, status }).load(parentId));
-}
-
-/** Money went out: active, paid off or written off (not INACTIVE, CANCELLED, DISBURSAL_FAILED). */
-function isDisbursedLoanStatus(s: LoanStatus): boolean {
-  return isActiveLoanStatus(s) || s === "PAID_OFF" || s === "WRITTEN_OFF";
 }
 
 /**
@@ -52,43 +46,9 @@ async function portfolioScope(ctx: Context, partnerId: string | null | undefined
   throw forbidden();
 }
 
-/**
- * RULES §6, scoped by portfolioScope. byStatus is ordered by status code; byDaysPastDue holds the
- * active loans (CURRENT, LATE_*) in every bucket of DPD_BUCKETS, zeros included.
- */
+/** RULES §6, scoped by portfolioScope; every figure as portfolio.read.ts declares it. */
 export async function portfolioSummary(ctx: Context, partnerId: string | null | undefined) {
-  const scopePartner = await portfolioScope(ctx, partnerId);
-  const [rows, collected] = await Promise.all([portfolioBreakdown(ctx.db, scopePartner), collectedTotal(ctx.db, scopePartner)]);
-  let loanCount = 0;
-  let activeLoanCount = 0;
-  let disbursedTotal = 0n;
-  let outstandingAmount = 0n;
-  const byStatus = new Map<string, { status: string; count: number; outstandingAmount: bigint }>();
-  const byDaysPastDue = DPD_BUCKETS.map((b) => ({ ...b, count: 0, outstandingAmount: 0n }));
-  for (const r of rows) {
-    loanCount += r.count;
-    const s = byStatus.get(r.status) ?? { status: r.status, count: 0, outstandingAmount: 0n };
-    s.count += r.count;
-    s.outstandingAmount += r.outstanding;
-    byStatus.set(r.status, s);
-    if (isDisbursedLoanStatus(r.status as LoanStatus)) disbursedTotal += r.disbursed;
-    if (isActiveLoanStatus(r.status as LoanStatus)) {
-      activeLoanCount += r.count;
-      outstandingAmount += r.outstanding;
-      const b = byDaysPastDue[r.bucket]!;
-      b.count += r.count;
-      b.outstandingAmount += r.outstanding;
-    }
-  }
-  return {
-    loanCount,
-    activeLoanCount,
-    disbursedTotal,
-    collectedTotal: collected,
-    outstandingAmount,
-    byStatus: [...byStatus.values()].sort((a, b) => (LOAN_STATUS_CODES[a.status as LoanStatus] ?? 0) - (LOAN_STATUS_CODES[b.status as LoanStatus] ?? 0)),
-    byDaysPastDue,
-  };
+  return portfolioSummaryRow(ctx.db, await portfolioScope(ctx, partnerId));
 }
 
 /** The longest period portfolioSeries answers, in days (a leap year). */

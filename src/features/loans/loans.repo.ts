@@ -1,13 +1,12 @@
-import { and, eq, gte, sql, type SQL } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { loanScope, visible } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
 import type { DbOrTx } from "../../db/client.js";
-import { queryRows } from "../../db/client.js";
 import { anyId, arrayParam, countPerParent, countRows, pagePerParent, pageRows, statusIn } from "../../db/queries.js";
 import { dailyUpdateRuns, loanProducts, loans, type LoanRow } from "../../db/schema.js";
 import type { PageArgs } from "../../shared/connections.js";
 import { isUuid } from "../../shared/ids.js";
-import { readByIds, readColumns, readRows } from "../../graphql/read-model.js";
+import { filterConds, readByIds, readColumns, readRows } from "../../graphql/read-model.js";
 import { loanRead } from "./loan.read.js";
 import { ACTIVE_LOAN_STATUSES } from "../../domain/statuses.js";
 
@@ -18,17 +17,8 @@ export interface LoanFilterInput {
   minDaysPastDue?: number | null;
 }
 
-export function loanFilterConds(f: LoanFilterInput | null | undefined): (SQL | undefined)[] {
-  if (!f) return [];
-  const idEq = (col: typeof loans.partnerId | typeof loans.customerId, id: string) =>
-    isUuid(id) ? eq(col, id.toLowerCase()) : sql`false`;
-  return [
-    statusIn(loans.status, f.status),
-    f.partnerId != null ? idEq(loans.partnerId, f.partnerId) : undefined,
-    f.customerId != null ? idEq(loans.customerId, f.customerId) : undefined,
-    f.minDaysPastDue != null ? gte(loans.daysPastDue, f.minDaysPastDue) : undefined,
-  ];
-}
+/** The filter's conditions, as declared in the read model (the compiler uses the same). */
+const loanFilterConds = (f: LoanFilterInput | null | undefined) => filterConds(loanRead, f);
 
 export async function loansByIds(db: DbOrTx, viewer: Viewer, ids: string[]): Promise<LoanRow[]> {
   return readByIds(db, loanRead, viewer, ids);
@@ -50,21 +40,11 @@ export async function countLoans(db: DbOrTx, viewer: Viewer, f: LoanFilterInput 
 export type LoanParent = "customerId" | "partnerId";
 
 export async function loansPerParent(db: DbOrTx, viewer: Viewer, parent: LoanParent, ids: string[], status: string[] | null | undefined, args: PageArgs) {
-  return pagePerParent(db, loans, loans[parent], ids, [visible(loanScope, viewer), statusIn(loans.status, status)], args, readColumns(loanRead, viewer.role));
+  return pagePerParent(db, loans, loans[parent], ids, [visible(loanScope, viewer), ...loanFilterConds({ status })], args, readColumns(loanRead, viewer.role));
 }
 
 export async function countLoansPerParent(db: DbOrTx, viewer: Viewer, parent: LoanParent, ids: string[], status: string[] | null | undefined) {
-  return countPerParent(db, loans, loans[parent], ids, [visible(loanScope, viewer), statusIn(loans.status, status)]);
-}
-
-export async function collectedTotal(db: DbOrTx, partnerId: string | null): Promise<bigint> {
-  // RULES §12.3: the amounts of non-reversed PAYMENT and SETTLEMENT transactions.
-  const partner = partnerId ? sql`and l.partner_id = ${partnerId}::uuid` : sql``;
-  const [row] = await queryRows<{ total: string }>(
-    db,
-    sql`select coalesce(sum(t.amount), 0)::text as total from payment_transactions t join loans l on l.id = t.loan_id where t.reversed_at is null ${partner}`,
-  );
-  return BigInt(row?.total ?? "0");
+  return countPerParent(db, loans, loans[parent], ids, [visible(loanScope, viewer), ...loanFilterConds({ status })]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,59 +1,26 @@
 /**
  * Reads behind the partner dashboard's charts (RULES §6 portfolioSummary and portfolioSeries):
- * the book by status and days-past-due bucket, and money disbursed and collected per Asia/Jakarta
- * day. Each is one SQL statement; partnerId null = every loan (the caller has checked the scope).
+ * the summary of the book (as declared in portfolio.read.ts, which the SQL compiler uses too), and
+ * money disbursed and collected per Asia/Jakarta day. Each is one SQL statement; partnerId null =
+ * every loan (the caller has checked the scope).
  */
 import { sql } from "drizzle-orm";
 import type { DbOrTx } from "../../db/client.js";
 import { queryRows } from "../../db/client.js";
-import { loans } from "../../db/schema.js";
-import { loanRead } from "./loan.read.js";
+import { computedColumns } from "../../graphql/read-model.js";
+import { DPD_BUCKETS, portfolioSummaryRead, portfolioWith } from "./portfolio.read.js";
 
-/** Days-past-due buckets of the active book, in order: [minDays, maxDays] (null = no upper end). */
-export const DPD_BUCKETS: readonly { label: string; minDays: number; maxDays: number | null }[] = Object.freeze([
-  { label: "0", minDays: 0, maxDays: 0 },
-  { label: "1-4", minDays: 1, maxDays: 4 },
-  { label: "5-29", minDays: 5, maxDays: 29 },
-  { label: "30-59", minDays: 30, maxDays: 59 },
-  { label: "60-89", minDays: 60, maxDays: 89 },
-  { label: "90+", minDays: 90, maxDays: null },
-]);
-
-export interface BreakdownRow {
-  status: string;
-  /** Index into DPD_BUCKETS of the loans' stored daysPastDue. */
-  bucket: number;
-  count: number;
-  disbursed: bigint;
-  outstanding: bigint;
-}
+export { DPD_BUCKETS };
 
 /**
- * Loans grouped by status and days-past-due bucket, with Σ disbursedAmount and Σ outstanding (the
- * read model's Loan.outstandingAmount). Which statuses count as disbursed or active is the
- * caller's rule.
+ * portfolioSummary for one partner's book or every loan (null; the caller has checked the
+ * scope): every field of portfolio.read.ts's declaration in one statement, as the resolvers
+ * return it (Money as bigint).
  */
-export async function portfolioBreakdown(db: DbOrTx, partnerId: string | null): Promise<BreakdownRow[]> {
-  const where = partnerId ? sql`where ${loans.partnerId} = ${partnerId}::uuid` : sql``;
-  const outstanding = loanRead.fields.outstandingAmount.sql("ADMIN");
-  const bucket = sql.join(
-    [
-      sql`case`,
-      ...DPD_BUCKETS.slice(0, -1).map((b, i) => sql`when ${loans.daysPastDue} <= ${sql.raw(String(b.maxDays))} then ${sql.raw(String(i))}`),
-      sql`else ${sql.raw(String(DPD_BUCKETS.length - 1))} end`,
-    ],
-    sql` `,
-  );
-  const rows = await queryRows<{ status: string; bucket: number; n: number; disbursed: string; outstanding: string }>(
-    db,
-    sql`select ${loans.status} as status, (${bucket})::int as bucket, count(*)::int as n,
-               coalesce(sum(${loans.disbursedAmount}), 0)::text as disbursed,
-               coalesce(sum(${outstanding}), 0)::text as outstanding
-        from ${loans}
-        ${where}
-        group by 1, 2`,
-  );
-  return rows.map((r) => ({ status: r.status, bucket: Number(r.bucket), count: Number(r.n), disbursed: BigInt(r.disbursed), outstanding: BigInt(r.outstanding) }));
+export async function portfolioSummaryRow(db: DbOrTx, partnerId: string | null): Promise<Record<string, unknown>> {
+  const { select, decode } = computedColumns(portfolioSummaryRead);
+  const [row] = await queryRows<Record<string, unknown>>(db, sql`${portfolioWith(partnerId ? sql`${partnerId}` : undefined)} select ${select}`);
+  return decode(row!);
 }
 
 export interface SeriesRow {

@@ -10,6 +10,8 @@ export const partnerRead = {
   tableName: "partners",
   cursorKind: "partner",
   scope: partnerScope,
+  // `partners`: those the viewer sees, by code.
+  listOrder: () => sql`${partners.code} asc`,
   fields: {
     id: column("ID", partners.id),
     code: column("String", partners.code),

@@ -1,7 +1,8 @@
-import { asc, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { DbOrTx } from "../../db/client.js";
 import { anyId } from "../../db/queries.js";
 import { loanProducts, type LoanProductRow } from "../../db/schema.js";
+import { productRead } from "./product.read.js";
 
 /** The two products of RULES §4, created at start-up if missing. */
 export const PRODUCT_DEFINITIONS = [
@@ -40,7 +41,7 @@ export async function ensureProducts(db: DbOrTx): Promise<void> {
 }
 
 export async function listProducts(db: DbOrTx): Promise<LoanProductRow[]> {
-  return db.select().from(loanProducts).orderBy(asc(loanProducts.code));
+  return db.select().from(loanProducts).orderBy(productRead.listOrder());
 }
 
 export async function productByCode(db: DbOrTx, code: string): Promise<LoanProductRow | undefined> {

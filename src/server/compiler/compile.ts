@@ -3,18 +3,19 @@
  * inside PostgreSQL (row_to_json / array_to_json: compact, in selection order, byte-identical to
  * what graphql-js and Apollo would serialise). The general path (resolvers + DataLoader) stays
  * beside it: whatever this compiler does not know (a field or root without a read model in
- * read-models.ts, directives, filters, an anonymous caller, an argument the resolvers would
- * reject) is answered there.
+ * read-models.ts, directives, an anonymous caller, an argument the resolvers would reject) is
+ * answered there.
  *
  * The compiler is an engine over the read models (src/graphql/read-model.ts): it imports no table
  * and no status table. Each value field's SQL comes from its read model, the JSON form from the
  * field's scalar kind (jsonOf), visibility from the model's scope with the viewer id a parameter.
  *
  * A statement's text depends only on the document, the viewer's role and a few "shape" choices
- * made by argument values (is `after` given, is a status filter given); values are parameters,
+ * made by argument values (is `after` given, which filter conditions the read models' filter
+ * declarations make of the given filter fields); values are parameters,
  * so each shape is a prepared statement of its own and PostgreSQL plans it once per connection.
  */
-import { and, sql, type SQL } from "drizzle-orm";
+import { and, Placeholder, sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import {
   getArgumentValues,
@@ -32,7 +33,7 @@ import {
 } from "graphql";
 import { viewerIdOf, type ViewerRole } from "../../auth/policy.js";
 import type { Viewer } from "../../auth/viewer.js";
-import { relationScope, type ReadModel, type ValueField } from "../../graphql/read-model.js";
+import { relationScope, type Bind, type ComputedModel, type ReadModel, type ValueField } from "../../graphql/read-model.js";
 import { cursorHmacPads, decodeCursor, MAX_PAGE_SIZE } from "../../shared/connections.js";
 import { isUuid } from "../../shared/ids.js";
 import { READ_MODELS, ROOT_FIELDS } from "./read-models.js";
@@ -191,6 +192,8 @@ const CURSOR_BYTES = 450;
  */
 const valueBytes = new WeakMap<object, Partial<Record<CompiledRole, number>>>();
 const rendered = (q: SQL) => dialect.sqlToQuery(q).sql.length;
+/** Rendered length of a computed root's WITH clause, per root and shape. */
+const preludeBytes = new Map<string, number>();
 
 /**
  * Compiles one operation: a walk over its selections. With `build` it also produces the SQL (only
@@ -245,6 +248,41 @@ class OperationCompiler {
     const t = this.schema.getType(name);
     if (!isObjectType(t)) throw new NotCompilable(`not an object type: ${name}`);
     return t;
+  }
+
+  /** A parameter bound in every walk (its SQL is needed to key the statement, or is tiny). */
+  bound: Bind = (v) => {
+    const key = `q${this.n++}`;
+    this.values[key] = v;
+    return sql`${sql.placeholder(key)}`;
+  };
+
+  /**
+   * The conditions of a list's filter (root `filter` input, nested `status`), from the read model's
+   * declarations: each value a placeholder, the rendered text part of the statement's shape (so an
+   * omitted filter, an empty status list and a given one are different statements). Values the
+   * resolvers refuse are left to them.
+   */
+  filters(model: ReadModel, filter: Record<string, unknown>): SQL[] {
+    const conds: SQL[] = [];
+    const bind = this.bound;
+    for (const [name, v] of Object.entries(filter)) {
+      if (v === null || v === undefined) continue;
+      const f = model.filters?.[name];
+      if (!f) throw new NotCompilable(`filter ${model.typeName}.${name}`);
+      if (f.refuses?.(v as never)) throw new UseResolvers(`filter ${name}`);
+      const cond = f.where(v as never, bind);
+      if (!cond) continue;
+      const q = dialect.sqlToQuery(cond);
+      // Every filter value is bound; a value written into the condition would make the cache key
+      // (and the prepared statements) grow with the values.
+      if (q.params.some((p) => !(p instanceof Placeholder))) throw new NotCompilable(`filter ${name} binds a value itself`);
+      this.shape.push(`${name}:${q.sql}`);
+      // Written into the page's rows and into totalCount.
+      this.grow(2 * (q.sql.length + 8));
+      conds.push(cond);
+    }
+    return conds;
   }
 
   /** The model's visibility condition for this statement's viewer. */
@@ -304,17 +342,53 @@ class OperationCompiler {
           break;
         }
         case "connection":
-          entries.push([key, this.connection(READ_MODELS[f.target]!, fnodes, args, f.on(), f.statusArg)]);
+          entries.push([key, this.connection(READ_MODELS[f.target]!, fnodes, args, f.on(), f.statusArg ? "status" : null)]);
           break;
       }
     }
     return this.build ? objectOf(entries) : sql``;
   }
 
+  /** A computed object (ComputedModel) for these field nodes, over the rows its SQL refers to. */
+  computed(model: ComputedModel, nodes: FieldNode[]): SQL {
+    const gqlType = this.objectType(model.typeName);
+    const fields = subfields(nodes, model.typeName, this.fragments);
+    const entries: [string, SQL][] = [];
+    this.grow(OBJECT_BYTES);
+    for (const [key, fnodes] of fields) {
+      const name = fnodes[0]!.name.value;
+      if (fnodes.some((f) => f.name.value !== name)) throw new NotCompilable("conflicting fields");
+      this.grow(key.length + 8);
+      if (name === "__typename") {
+        entries.push([key, literal(model.typeName)]);
+        continue;
+      }
+      const f = model.fields[name];
+      if (!f) throw new NotCompilable(`field ${model.typeName}.${name}`);
+      if (Object.keys(this.args(gqlType, fnodes[0]!)).length) throw new NotCompilable("arguments on a computed field");
+      if (f.kind === "value") {
+        let sizes = valueBytes.get(f);
+        if (!sizes) valueBytes.set(f, (sizes = {}));
+        this.grow((sizes[this.role] ??= rendered(jsonOf(f, this.role))));
+        entries.push([key, this.build ? jsonOf(f, this.role) : sql``]);
+      } else {
+        let sizes = valueBytes.get(f);
+        if (!sizes) valueBytes.set(f, (sizes = {}));
+        this.grow((sizes[this.role] ??= rendered(sql`${f.from} ${f.orderBy}`)) + RELATION_BYTES);
+        const obj = this.computed(f.target, fnodes);
+        entries.push([
+          key,
+          this.build ? sql`(select coalesce(array_to_json(array_agg(${obj} order by ${f.orderBy})), '[]'::json) from ${f.from})` : sql``,
+        ]);
+      }
+    }
+    return this.build ? objectOf(entries) : sql``;
+  }
+
   /** A Relay connection over `model`'s table: first + 1 rows newest first, then one aggregate. */
-  connection(model: ReadModel, nodes: FieldNode[], args: Record<string, unknown>, on: SQL | undefined, statusArg: boolean): SQL {
+  connection(model: ReadModel, nodes: FieldNode[], args: Record<string, unknown>, on: SQL | undefined, filterArg: "filter" | "status" | null): SQL {
     for (const k of Object.keys(args)) {
-      if (k !== "first" && k !== "after" && !(k === "status" && statusArg)) throw new NotCompilable(`argument ${k}`);
+      if (k !== "first" && k !== "after" && k !== filterArg) throw new NotCompilable(`argument ${k}`);
     }
     const first = args.first ?? 20;
     if (typeof first !== "number" || !Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) throw new UseResolvers("first");
@@ -326,18 +400,13 @@ class OperationCompiler {
         throw new UseResolvers("after");
       }
     }
-    const status = args.status as string[] | null | undefined;
-    if (status && status.some((s) => !/^[A-Z0-9_]+$/.test(s))) throw new UseResolvers("status");
-    this.shape.push(`${after ? "a" : "-"}${status == null ? "-" : status.length === 0 ? "0" : "s"}`);
+    this.shape.push(after ? "a" : "-");
+    const filter =
+      filterArg === "filter" ? ((args.filter ?? {}) as Record<string, unknown>) : filterArg === "status" ? { status: args.status } : {};
+    const filterConds = this.filters(model, filter);
 
     const t = model.table;
     const f = this.param("f", first);
-    const statusCond =
-      status == null || !model.statusColumn
-        ? undefined
-        : status.length === 0
-          ? sql`false`
-          : sql`${model.statusColumn} = any(${this.param("s", `{${status.join(",")}}`)}::text[])`;
     const afterCond = after
       ? sql`(${t.createdAt}, ${t.id}) < (${this.param("at", after.createdAt.toISOString())}::timestamptz, ${this.param("ai", after.id)}::uuid)`
       : undefined;
@@ -416,7 +485,7 @@ class OperationCompiler {
           out.push([
             key,
             this.build
-              ? sql`(select count(*)::int from ${ident(model.tableName)} where ${and(on, scope, statusCond) ?? sql`true`})`
+              ? sql`(select count(*)::int from ${ident(model.tableName)} where ${and(on, scope, ...filterConds) ?? sql`true`})`
               : sql``,
           ]);
           break;
@@ -427,7 +496,7 @@ class OperationCompiler {
     if (!this.build) return sql``;
     const table = ident(model.tableName);
     const order = sql`${t.createdAt} desc, ${t.id} desc`;
-    const where = and(on, scope, statusCond, afterCond) ?? sql`true`;
+    const where = and(on, scope, ...filterConds, afterCond) ?? sql`true`;
     let rows: SQL;
     if (needPageInfo) {
       // first + 1 rows, numbered, so hasNextPage is known; the lists keep the first `first`.
@@ -475,7 +544,31 @@ class OperationCompiler {
     if (!r) throw new NotCompilable(`root ${name}`);
     const args = this.args(parent, nodes[0]!);
     if (r.kind === "me") return this.me(nodes);
+    if (r.kind === "computed") {
+      // Its scope and checks are the root's (a request the resolvers answer with an error goes to them).
+      const prelude = r.prelude(this.role, args, this.values.viewer as string | null, sql`${this.viewerId}`, this.bound);
+      if (prelude === "resolvers") throw new UseResolvers(name);
+      this.shape.push(prelude.shape);
+      const shapeKey = `${name}|${prelude.shape}`;
+      let withBytes = preludeBytes.get(shapeKey);
+      if (withBytes === undefined) preludeBytes.set(shapeKey, (withBytes = rendered(prelude.with)));
+      this.grow(withBytes + (prelude.mustExist ? RELATION_BYTES : 0));
+      const obj = this.computed(r.model, nodes);
+      if (!this.build) return sql``;
+      const e = sql`(${prelude.with} select ${obj})`;
+      // A partner that does not exist: the resolvers answer (NOT_FOUND).
+      return prelude.mustExist ? sql`(case when ${prelude.mustExist} then ${e} else ${fallback} end)` : e;
+    }
     const model = READ_MODELS[r.target]!;
+    if (r.kind === "all") {
+      if (!model.listOrder) throw new NotCompilable(`root ${name} without an order`);
+      this.grow(RELATION_BYTES);
+      const obj = this.object(model, nodes);
+      return this.build
+        ? sql`(select coalesce(array_to_json(array_agg(${obj} order by ${model.listOrder()})), '[]'::json) from ${ident(model.tableName)}
+            where ${this.scope(model) ?? sql`true`})`
+        : sql``;
+    }
     if (r.kind === "byId") {
       const id = args.id;
       if (typeof id !== "string" || !isUuid(id)) throw new UseResolvers("id");
@@ -485,9 +578,7 @@ class OperationCompiler {
         ? sql`(select ${obj} from ${ident(model.tableName)} where ${and(sql`${model.table.id} = ${p}::uuid`, this.scope(model))} limit 1)`
         : sql``;
     }
-    if (args.filter != null) throw new UseResolvers("filter");
-    const { filter: _f, ...page } = args;
-    return this.connection(model, nodes, page, undefined, false);
+    return this.connection(model, nodes, args, undefined, "filter");
   }
 
   /** `me`: the viewer's role and its customer or partner row. */

@@ -20,7 +20,7 @@ import { checkInputText } from "../input-text.js";
 import type { OperationGuard } from "../limits.js";
 import { withSpan } from "../../shared/tracing.js";
 import { sha256Hex } from "../persisted.js";
-import type { CompiledReads } from "./plugin.js";
+import type { CompiledReads, RESOLVERS_MUST_ANSWER } from "./plugin.js";
 
 /** The parts of a request body the fast path takes. */
 export interface FastPathRequest {
@@ -106,9 +106,11 @@ export class CompiledReadFastPath {
     return p;
   }
 
-  /** The response body, or null when Apollo must handle the request (see the module comment). */
-  /** `readAfter`: with read replicas, the request's X-Read-After (db/replicas.ts). */
-  async answer(req: FastPathRequest, viewer: Viewer, clientIp: string, readAfter?: bigint): Promise<string | null> {
+  /**
+   * The response body, or null when Apollo must handle the request (see the module comment), or
+   * RESOLVERS_MUST_ANSWER. `readAfter`: with read replicas, the request's X-Read-After (db/replicas.ts).
+   */
+  async answer(req: FastPathRequest, viewer: Viewer, clientIp: string, readAfter?: bigint): Promise<string | null | typeof RESOLVERS_MUST_ANSWER> {
     if (viewer.role === "ANONYMOUS") return null; // never compiled (compile.ts)
     const p = this.prepared(req.source);
     if (!p) return null;

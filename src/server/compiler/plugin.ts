@@ -17,6 +17,12 @@ import type { Logger } from "../../shared/logger.js";
 import { compileRequest, FALLBACK_SENTINEL, parameterValues } from "./compile.js";
 
 
+/**
+ * The compiled statement ran and its data holds something only the resolvers answer properly (the
+ * sentinel): they answer this request, and nothing runs the statement a second time for it.
+ */
+export const RESOLVERS_MUST_ANSWER = Symbol("resolvers must answer");
+
 /** Compiled reads of one gateway: runs them, and remembers the statements PostgreSQL rejected. */
 export class CompiledReads {
   private readonly failedStatements = new WeakSet<object>();
@@ -31,7 +37,7 @@ export class CompiledReads {
   /**
    * The HTTP response body of a compiled read, or null when the resolvers must answer: the
    * operation is not compilable, PostgreSQL refused the statement, or the data holds something
-   * only the resolvers can answer properly (the sentinel).
+   * only the resolvers can answer properly (the sentinel: RESOLVERS_MUST_ANSWER).
    */
   async answer(
     schema: GraphQLSchema,
@@ -41,7 +47,7 @@ export class CompiledReads {
     viewer: Viewer,
     target?: ReadTarget<Db>,
     readAfter?: bigint,
-  ): Promise<string | null> {
+  ): Promise<string | null | typeof RESOLVERS_MUST_ANSWER> {
     const req = compileRequest(schema, document, operation, variables, viewer);
     if (!req || this.failedStatements.has(req.statement)) return null;
     let json: string | null;
@@ -63,7 +69,8 @@ export class CompiledReads {
     // Something only the resolvers can answer properly (a null non-null relation, a value
     // outside its enum): they produce the error GraphQL prescribes. The sentinel cannot
     // occur inside a JSON string (its quote would be escaped).
-    if (json === null || json.includes(FALLBACK_SENTINEL)) return null;
+    if (json === null) return null;
+    if (json.includes(FALLBACK_SENTINEL)) return RESOLVERS_MUST_ANSWER;
     this.answered++;
     return `{"data":${json}}\n`;
   }
@@ -76,9 +83,10 @@ export class CompiledReads {
         return {
           async responseForOperation({ contextValue, document, operation, request, schema }) {
             const slot = contextValue.compiled;
-            if (!slot || !operation) return null;
+            // The fast path already ran this read and found the sentinel: straight to the resolvers.
+            if (!slot || !operation || slot.resolversOnly) return null;
             const body = await reads.answer(schema, document, operation, request.variables, contextValue.viewer, contextValue.read);
-            if (body === null) return null;
+            if (body === null || body === RESOLVERS_MUST_ANSWER) return null;
             slot.body = body;
             return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: "single", singleResult: { data: null } } };
           },
