@@ -216,6 +216,15 @@ describe.skipIf(!!unavailable)(SUITE, () => {
     };
     const workers = Array.from({ length: WORKERS }, (_, i) => worker(i));
     const phases: Record<string, unknown> = {};
+    // The replica's lag under this load, as each instance's health check sees it (docs/scaling.md).
+    const lags: number[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        for (const r of await readiness()) for (const rep of r?.replicas ?? []) if (typeof rep.lagMs === "number") lags.push(rep.lagMs);
+        await sleep(250);
+      }
+    })();
     try {
       await sleep(2_000);
 
@@ -230,6 +239,11 @@ describe.skipIf(!!unavailable)(SUITE, () => {
       await cluster.restartGateway(0);
       await cluster.balancer.waitForServersUp(3, 20_000);
       phases.restartedAfterMs = Date.now() - killedAt;
+
+      sampling = false;
+      await sampler;
+      const sorted = [...lags].sort((a, b) => a - b);
+      phases.replicaLagMs = { samples: sorted.length, p50: sorted[Math.floor(sorted.length / 2)], p99: sorted[Math.floor(sorted.length * 0.99)], max: sorted.at(-1) };
 
       // (b) the replica stops: within 2 s every instance reads from the primary.
       await cluster.replica.stop("fast");
