@@ -152,6 +152,17 @@ describe.skipIf(!!unavailable)(SUITE, () => {
     );
   }
 
+  /** Reads the instances sent to the replica so far (gateway_db_reads_total{target="replica"}, summed). */
+  async function replicaReads(): Promise<number> {
+    let n = 0;
+    for (const g of cluster.gateways) {
+      const text = await (await fetch(`${g.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      const m = /^gateway_db_reads_total\{target="replica"\} (\d+)/m.exec(text);
+      n += m ? Number(m[1]) : 0;
+    }
+    return n;
+  }
+
   it("loses nothing and doubles nothing while a gateway, the replica and NATS fail in turn", async () => {
     const graphql = `${cluster.url}/graphql`;
     const ws = graphql.replace(/^http/, "ws");
@@ -274,10 +285,20 @@ describe.skipIf(!!unavailable)(SUITE, () => {
       }
       phases.replicaBackInRotationMs = backAfter;
       expect(backAfter).toBeGreaterThanOrEqual(0);
+      // …and the reads go to it again.
+      const readsBefore = await replicaReads();
+      await sleep(1_500);
+      phases.replicaReadsAfterRestart = (await replicaReads()) - readsBefore;
+      expect(phases.replicaReadsAfterRestart).toBeGreaterThan(0);
 
       // (c) NATS dies for 3 s while status changes keep committing.
       await cluster.nats!.stop("SIGKILL");
       await sleep(3_000);
+      // Still ready (a degraded bus only delays events), and saying so.
+      const during = await readiness();
+      phases.natsDown = during.map((r) => r?.eventBus?.state ?? "no answer");
+      expect(during.every((r) => r && r.status === "ready")).toBe(true);
+      expect(during.some((r) => r.eventBus?.state === "degraded")).toBe(true);
       await cluster.nats!.start();
       await sleep(2_000);
     } finally {
@@ -287,20 +308,35 @@ describe.skipIf(!!unavailable)(SUITE, () => {
 
     // --- HTTP: every request ended well, at most after retries of "no server" failures.
     const bad = finals.filter((o) => !ok(o));
-    phases.http = { requests: finals.length, retriedFailures: failures.length, failedAfterRetries: bad.length };
+    const byCode = failures.reduce<Record<string, number>>((m, o) => ((m[o.code ?? String(o.status)] = (m[o.code ?? String(o.status)] ?? 0) + 1), m), {});
+    phases.http = { requests: finals.length, retriedFailures: failures.length, retriedByCode: byCode, failedAfterRetries: bad.length };
     expect(bad, JSON.stringify(bad.slice(0, 3))).toEqual([]);
 
     // --- (d) Every subscriber got exactly the stored events after its cursor, once, in order.
     const late = await lifecycle(c, partnerToken, "accept");
     expect(late.failed, JSON.stringify(late.failed)).toBeUndefined();
     const expected = (
-      await sql`select id::text as id from status_events where entity_type = 'LOAN' and partner_id = ${partnerId} and id > ${fromId} order by id`
+      await sql`select id::text as id from status_events where entity_type = 'LOAN' and partner_id = ${partnerId} and id > ${fromId} order by status_events.id`
     ).map((r) => r.id as string);
     expect(expected.length).toBeGreaterThan(10);
     const deadline = Date.now() + 30_000;
     while (subscribers.some((s) => s.cursors.length < expected.length) && Date.now() < deadline) await sleep(200);
     await sleep(500);
-    const wrong = subscribers.map((s, i) => ({ i, got: s.cursors.map(eventId), errors: s.errors })).filter((s) => JSON.stringify(s.got) !== JSON.stringify(expected) || s.errors.length);
+    const wrong = subscribers
+      .map((s, i) => {
+        const got = s.cursors.map(eventId);
+        const seen = new Set(got);
+        return {
+          i,
+          same: JSON.stringify(got) === JSON.stringify(expected),
+          received: got.length,
+          missing: expected.filter((id) => !seen.has(id)).slice(0, 10),
+          extra: got.filter((id) => !expected.includes(id)).slice(0, 10),
+          duplicates: got.length - seen.size,
+          errors: s.errors,
+        };
+      })
+      .filter((s) => !s.same || s.errors.length);
     phases.subscribers = {
       count: subscribers.length,
       events: expected.length,
