@@ -169,9 +169,9 @@ log "page: $PAGE; compiled = resolvers: $SAME; = partner's unfiltered read: $SAM
 run_wrk() { # target secs name
   PEER_BODY="$WORK/${T_BODY[$1]}.json" PEER_AUTH="${T_AUTH[$1]}" \
     timeout $(( $2 + 30 )) "$WRK" -t"$THREADS" -c"$CONC" -d"${2}s" --timeout 10s --latency \
-    -s /work/shared/peer-bench/wrk-post.lua "http://127.0.0.1:${T_PORT[$1]}/graphql" > "$WORK/$3.txt" 2>&1
+    -s "$ROOT/../shared/peer-bench/wrk-post.lua" "http://127.0.0.1:${T_PORT[$1]}/graphql" > "$WORK/$3.txt" 2>&1
 }
-[ -f /work/shared/peer-bench/wrk-post.lua ] || { echo "needs ../shared/peer-bench/wrk-post.lua" >&2; exit 1; }
+[ -f "$ROOT/../shared/peer-bench/wrk-post.lua" ] || { echo "needs ../shared/peer-bench/wrk-post.lua beside the repository" >&2; exit 1; }
 for t in "${TARGETS[@]}"; do log "warm-up $t ${WARMUP}s"; run_wrk "$t" "$WARMUP" "warmup-$t" || true; done
 printf "round\ttarget\treq_per_s\tnon_2xx\tp50_ms\tp99_ms\tgateway_cpu_ms_per_req\n" > "$WORK/runs.tsv"
 for r in $(seq 1 "$REPEAT"); do
