@@ -10,8 +10,9 @@ export default defineConfig({
   },
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    // The fault suite has its own run (`npm run test:faults`, vitest.faults.config.ts).
-    exclude: ["**/node_modules/**", "test/faults/**"],
+    // The fault and cluster suites have their own runs (`npm run test:faults`, `npm run
+    // test:cluster`: vitest.faults.config.ts, vitest.cluster.config.ts).
+    exclude: ["**/node_modules/**", "test/faults/**", "test/cluster/**"],
     environment: "node",
     env: { TZ: "UTC", NODE_ENV: "test" },
     testTimeout: 60_000,

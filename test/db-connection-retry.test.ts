@@ -54,7 +54,7 @@ describe.skipIf(!usingPostgres())("connections the server closed (PostgreSQL)", 
   it("reads outside a transaction and compiled reads are tried again on another connection", async () => {
     let failures = 0;
     for (let round = 0; round < 10; round++) {
-      expect(await killPool()).toBe(POOL);
+      expect(await killPool()).toBeGreaterThan(0);
       const results = await Promise.allSettled([
         ...Array.from({ length: POOL }, () => database.db.select().from(loans).where(eq(loans.id, "00000000-0000-0000-0000-000000000000"))),
         ...Array.from({ length: POOL }, () => database.textQuery("select json_build_object('n', $1::int)::text as data", [round])),
@@ -76,7 +76,7 @@ describe.skipIf(!usingPostgres())("connections the server closed (PostgreSQL)", 
     let bodies = 0;
     let failures = 0;
     for (let round = 0; round < 10; round++) {
-      expect(await killPool()).toBe(POOL);
+      expect(await killPool()).toBeGreaterThan(0);
       const code = `RT${process.env.VITEST_POOL_ID ?? "0"}${round}${Date.now() % 100000}`;
       try {
         await transact(app, async (tx) => {
