@@ -317,6 +317,8 @@ commit;`);
   let loanMismatch = 0;
   const latency: number[] = [];
   const fromResponse: number[] = [];
+  /** From the request, by the 10-s window of the run the mutation was sent in (is the tail at the start?). */
+  const byWindow = new Map<number, number[]>();
   const latencyCustomer: number[] = [];
   const latencyPartner: number[] = [];
   for (const rep of reports) {
@@ -341,6 +343,9 @@ commit;`);
       if (f.warm) continue;
       latency.push(t - f.sent);
       fromResponse.push(t - f.t);
+      const wdw = Math.floor((f.sent - start) / 10_000);
+      if (!byWindow.has(wdw)) byWindow.set(wdw, []);
+      byWindow.get(wdw)!.push(t - f.sent);
       (s.role === "CUSTOMER" ? latencyCustomer : latencyPartner).push(t - f.sent);
     }
   }
@@ -374,7 +379,8 @@ commit;`);
     },
     delivery: {
       expected, delivered, missing: expected - delivered, duplicates, out_of_scope: outOfScope, unknown, loan_mismatch: loanMismatch,
-      latency_ms_from_request: lat, latency_ms_from_response: stats(fromResponse), customers: stats(latencyCustomer), partners: stats(latencyPartner),
+      latency_ms_from_request: lat, latency_ms_from_response: stats(fromResponse),
+      by_10s_window: [...byWindow.keys()].sort((a, b) => a - b).map((k) => ({ from_s: k * 10, ...stats(byWindow.get(k)!) })), customers: stats(latencyCustomer), partners: stats(latencyPartner),
       client_errors: clientErrors.slice(0, 20), client_error_count: clientErrors.length,
       note: "latency = receipt in the subscriber process − start of the disburseLoan request (same clock)",
     },
@@ -403,6 +409,7 @@ mutation p50/p99 ${result.load.mutation_latency_ms.p50}/${result.load.mutation_l
 | latency from request start p50 / p90 / p99 / max | ${lat.p50} / ${lat.p90} / ${lat.p99} / ${lat.max} ms | p99 ≤ 1000 ms | ${yes(goals.p99_le_1000ms)} |
 
 From the mutation's response (committed) instead: p50/p99 ${result.delivery.latency_ms_from_response.p50}/${result.delivery.latency_ms_from_response.p99} ms.
+p99 by 10-s window of the run (from the request): ${result.delivery.by_10s_window.map((w) => `${w.from_s} s: ${w.p99}`).join(", ")} ms.
 Customers p50/p99 ${result.delivery.customers.p50}/${result.delivery.customers.p99} ms, partners ${result.delivery.partners.p50}/${result.delivery.partners.p99} ms.
 Client errors: ${clientErrors.length}. Load average ${load0} → ${load1}.
 `);
