@@ -343,7 +343,7 @@ commit;`);
       if (f.warm) continue;
       latency.push(t - f.sent);
       fromResponse.push(t - f.t);
-      const wdw = Math.floor((f.sent - start) / 10_000);
+      const wdw = Math.max(0, Math.floor((f.sent - start) / 10_000));
       if (!byWindow.has(wdw)) byWindow.set(wdw, []);
       byWindow.get(wdw)!.push(t - f.sent);
       (s.role === "CUSTOMER" ? latencyCustomer : latencyPartner).push(t - f.sent);
