@@ -162,10 +162,11 @@ insert into partners (id, code, name) select id, 'FD${runId}-' || i, 'Fan-out di
 create temp table fd_c as select c.i, gen_random_uuid() as id, p.id as partner_id
   from generate_series(0, ${nCustomers - 1}) c(i) join fd_p p on p.i = c.i % ${nPartners};
 with t as (select * from customers where id = (select customer_id from loans where id = '${templateLoan}')),
-     base as (select coalesce(max(nik::numeric), 0) as nik from customers)
+     base as (select coalesce(max(nik::numeric), 0) as nik,
+                     coalesce(max(substr(phone, 5)::numeric) filter (where phone ~ '^[+]629[0-9]+$'), 0) as phone from customers)
 insert into customers (id, partner_id, full_name, nik, phone, email, date_of_birth, monthly_income, pin_hash)
   select fd_c.id, fd_c.partner_id, 'Fanout Distinct ' || fd_c.i, lpad((base.nik + 1 + fd_c.i)::text, 16, '0'),
-         '+629${String(Date.now()).slice(-3)}' || lpad(fd_c.i::text, 7, '0'), 'fd-${tag}-' || fd_c.i || '@example.id',
+         '+629' || lpad((base.phone + 1 + fd_c.i)::text, 10, '0'), 'fd-${tag}-' || fd_c.i || '@example.id',
          t.date_of_birth, t.monthly_income, t.pin_hash
   from fd_c, t, base;
 create temp table fd_l as select l.k, gen_random_uuid() as id, gen_random_uuid() as app_id, c.id as customer_id, c.partner_id
