@@ -2,7 +2,7 @@
 // when its parent goes away). Opens one graphql-ws connection + one loanStatusChanged
 // subscription per subscriber it is given, records the time and payload of every event received,
 // and answers the orchestrator's messages:
-//   {type:"open", url, query, subs:[{i, token, partnerArg}], parallel} -> {type:"opened", connected, failed, errors}
+//   {type:"open", url, query, subs:[{i, token, partnerArg | variables}], parallel} -> {type:"opened", connected, failed, errors}
 //   {type:"progress"}                                                -> {type:"progress", received, errors, closed}
 //   {type:"report"}                                                  -> {type:"report", receipts, errors, closed}
 //   {type:"close"}                                                   -> {type:"closed"}
@@ -55,7 +55,7 @@ function openOne(url, query, s) {
     });
     clients.push(client);
     client.subscribe(
-      { query, variables: s.partnerArg ? { partnerId: s.partnerArg } : {} },
+      { query, variables: s.variables ?? (s.partnerArg ? { partnerId: s.partnerArg } : {}) },
       {
         next: (msg) => {
           const t = now();

@@ -59,28 +59,74 @@ export function tokenExpired(viewer: Viewer, nowMs = Date.now()): boolean {
 
 /**
  * Calls `fn` once, when the viewer's token expires (wall clock; at once if it already has);
- * nothing for a token without `exp`. Returns a cancel function. Timers are unref'd and re-armed
- * past setTimeout's 24.8-day maximum (a "30d" token is not cut short).
+ * nothing for a token without `exp`. Returns a cancel function. Every pending expiry shares one
+ * unref'd timer, armed for the earliest `exp` (a timer per socket and subscription was a Timeout
+ * and closures each, for every idle subscriber), re-armed past setTimeout's 24.8-day maximum (a
+ * "30d" token is not cut short).
  */
 export function atTokenExpiry(viewer: Viewer, fn: () => void): () => void {
   const exp = "exp" in viewer ? viewer.exp : undefined;
   if (exp === undefined) return () => {};
-  let timer: NodeJS.Timeout | undefined;
-  let cancelled = false;
-  const arm = () => {
-    timer = undefined;
-    if (cancelled) return;
-    // A timer may fire a millisecond before the wall clock reaches exp: re-arm for the rest.
-    const ms = exp * 1000 - Date.now();
-    if (ms <= 0) return fn();
-    timer = setTimeout(arm, Math.min(ms, 2 ** 31 - 1));
-    timer.unref();
-  };
-  arm();
+  if (exp * 1000 <= Date.now()) {
+    fn();
+    return () => {};
+  }
+  let fns = expiring.get(exp);
+  if (!fns) expiring.set(exp, (fns = new Set()));
+  const entry = { fn };
+  fns.add(entry);
+  // Re-armed too when the clock has moved under the timer (set back, or past it without it
+  // firing: e.g. a test's fake timers installed or removed since it was armed).
+  const now = Date.now();
+  if (exp * 1000 < wheelAt || now < wheelArmedAt || wheelAt < now - 1000) armWheel();
   return () => {
-    cancelled = true;
-    if (timer) clearTimeout(timer);
+    const set = expiring.get(exp);
+    if (set?.delete(entry) && set.size === 0) expiring.delete(exp);
   };
+}
+
+/** Pending expiry callbacks by `exp` (seconds). */
+const expiring = new Map<number, Set<{ fn: () => void }>>();
+let wheel: NodeJS.Timeout | undefined;
+/** When the shared timer fires (ms since the epoch), Infinity when none is armed. */
+let wheelAt = Infinity;
+/** Date.now() when it was armed. */
+let wheelArmedAt = 0;
+
+function armWheel(): void {
+  if (wheel) clearTimeout(wheel);
+  wheel = undefined;
+  wheelAt = Infinity;
+  let next = Infinity;
+  for (const exp of expiring.keys()) if (exp < next) next = exp;
+  if (next === Infinity) return;
+  wheelAt = next * 1000;
+  wheelArmedAt = Date.now();
+  wheel = setTimeout(fireWheel, Math.min(Math.max(0, wheelAt - Date.now()), 2 ** 31 - 1));
+  wheel.unref();
+}
+
+function fireWheel(): void {
+  wheel = undefined;
+  wheelAt = Infinity;
+  // A timer may fire a millisecond before the wall clock reaches exp: those wait for the re-arm.
+  const now = Date.now();
+  const due: { fn: () => void }[] = [];
+  for (const [exp, fns] of expiring) {
+    if (exp * 1000 > now) continue;
+    expiring.delete(exp);
+    for (const e of fns) due.push(e);
+  }
+  armWheel();
+  for (const e of due) {
+    try {
+      e.fn();
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
 }
 
 const MAX_CACHED_TOKENS = 10_000;

@@ -47,7 +47,7 @@ export class SharedSubscriptionExecution {
     const stream = await createSourceEventStream(args);
     if (!isAsyncIterable(stream)) return stream as ExecutionResult;
     const ctx = args.contextValue as { viewer?: unknown } | undefined;
-    const groupKey = `${print(args.document)}\u0000${args.operationName ?? ""}\u0000${stableJson(args.variableValues ?? {})}\u0000${stableJson(ctx?.viewer ?? null)}`;
+    const groupKey = `${printed(args.document)}\u0000${args.operationName ?? ""}\u0000${stableJson(args.variableValues ?? {})}\u0000${stableJson(ctx?.viewer ?? null)}`;
     // A trace span per event delivered to this subscriber (tracing off: none).
     return mapAsyncIterator(stream as AsyncIterableIterator<unknown>, (payload) =>
       tracingEnabled()
@@ -78,6 +78,14 @@ export class SharedSubscriptionExecution {
       else break; // insertion order = age order
     }
   }
+}
+
+/** print() of a document, once per document (documents are shared by their text: limits.ts). */
+const prints = new WeakMap<ExecutionArgs["document"], string>();
+function printed(document: ExecutionArgs["document"]): string {
+  let p = prints.get(document);
+  if (p === undefined) prints.set(document, (p = print(document)));
+  return p;
 }
 
 function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {

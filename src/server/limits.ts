@@ -141,6 +141,13 @@ const PASSED_TEXT_MAX = 4096;
 export class OperationGuard {
   readonly limits: QueryLimits;
   private readonly passed = new Set<string>();
+  /**
+   * graphql-ws documents that parsed and validated, by text: 10,000 subscribers sending the same
+   * subscription share one AST (an AST per subscription was several KiB of every idle subscriber).
+   * Parsing, the document checks and validation depend on the text alone; checkOperation (the
+   * viewer's) still runs for every operation. Documents are never mutated after parsing.
+   */
+  private readonly wsDocuments = new Map<string, DocumentNode>();
 
   constructor(private readonly opts: OperationGuardOptions) {
     this.limits = { ...DEFAULT_QUERY_LIMITS, ...opts.limits };
@@ -303,27 +310,37 @@ export class OperationGuard {
         }
       }
       this.checkSource(query);
-      let document: DocumentNode;
-      try {
-        document = parse(query, this.parseOptions);
-      } catch (err) {
-        return [new GraphQLError((err as Error).message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
-      }
-      this.checkDocument(document);
-      const invalid = validate(this.opts.schema, document);
-      if (invalid.length) {
-        // Keeping the original error and source: a literal a scalar refused is BAD_USER_INPUT with
-        // its field once formatted (errors.ts), as over HTTP.
-        return invalid.map(
-          (e) =>
-            new GraphQLError(e.message, {
-              nodes: e.nodes,
-              source: e.source,
-              positions: e.positions,
-              originalError: e.originalError,
-              extensions: { ...e.extensions, code: "GRAPHQL_VALIDATION_FAILED" },
-            }),
-        );
+      let document = query.length <= PASSED_TEXT_MAX ? this.wsDocuments.get(query) : undefined;
+      if (document) {
+        // most recently used last
+        this.wsDocuments.delete(query);
+        this.wsDocuments.set(query, document);
+      } else {
+        try {
+          document = parse(query, this.parseOptions);
+        } catch (err) {
+          return [new GraphQLError((err as Error).message, { extensions: { code: "GRAPHQL_PARSE_FAILED" } })];
+        }
+        this.checkDocument(document);
+        const invalid = validate(this.opts.schema, document);
+        if (invalid.length) {
+          // Keeping the original error and source: a literal a scalar refused is BAD_USER_INPUT with
+          // its field once formatted (errors.ts), as over HTTP.
+          return invalid.map(
+            (e) =>
+              new GraphQLError(e.message, {
+                nodes: e.nodes,
+                source: e.source,
+                positions: e.positions,
+                originalError: e.originalError,
+                extensions: { ...e.extensions, code: "GRAPHQL_VALIDATION_FAILED" },
+              }),
+          );
+        }
+        if (query.length <= PASSED_TEXT_MAX) {
+          if (this.wsDocuments.size >= PASSED_TEXTS) this.wsDocuments.delete(this.wsDocuments.keys().next().value!);
+          this.wsDocuments.set(query, document);
+        }
       }
       const operation = getOperationAST(document, payload.operationName ?? undefined);
       if (!operation) return [operationResolutionFailure(payload.operationName)];

@@ -6,8 +6,8 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { GraphQLSchema } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
+import { CloseCode, handleProtocols, makeServer } from "graphql-ws";
+import { WebSocketServer, type WebSocket } from "ws";
 import { atTokenExpiry, tokenExpired, viewerFromAuthorization, type TokenKey } from "../auth/tokens.js";
 import type { Viewer } from "../auth/viewer.js";
 import { SharedSubscriptionExecution } from "../events/shared-execution.js";
@@ -44,19 +44,65 @@ export interface GraphQLWebSocket {
   close(): Promise<void>;
 }
 
+/** Sockets pinged per turn of the event loop by the keep-alive sweep. */
+const PING_SLICE = 256;
+
+/** What graphql-ws keeps of a socket beyond its own state (ctx.extra). */
+interface SocketExtra {
+  socket: WebSocket;
+  clientIp: string;
+  viewer?: Viewer;
+  cancelExpiry?: () => void;
+}
+
+/** graphql-ws's view of a socket, with methods on the prototype (no closures per socket). */
+class GraphQLWsSocket {
+  constructor(private readonly ws: WebSocket) {}
+  get protocol(): string {
+    return this.ws.protocol;
+  }
+  send(data: string): Promise<void> {
+    const ws = this.ws;
+    return new Promise((resolve, reject) => {
+      if (ws.readyState !== ws.OPEN) return resolve();
+      ws.send(data, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+  onMessage(cb: (data: string) => Promise<void>): void {
+    const ws = this.ws;
+    ws.on("message", (data) => {
+      cb(String(data)).catch((err: unknown) => {
+        console.error("Internal error occurred during message handling.", err);
+        ws.close(CloseCode.InternalServerError, "Internal server error");
+      });
+    });
+  }
+}
+
+function onSocketError(this: WebSocket, err: Error): void {
+  console.error("Internal error emitted on a WebSocket socket.", err);
+  this.close(CloseCode.InternalServerError, "Internal server error");
+}
+
 export function attachWebSocket(o: WebSocketOptions): GraphQLWebSocket {
   const { schema, app, tokens, guard, gate } = o;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
+  // No compression (ws's server default, said here because per-socket zlib state is ~300 KiB).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES, perMessageDeflate: false, handleProtocols });
   o.httpServer.on("upgrade", (req, socket, head) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname !== "/graphql" || gate.closing) {
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    // Of the request, only the client's address is kept (for the rate limits).
+    const clientIp = clientIpOf(req, o.trustProxyHops);
+    wss.handleUpgrade(req, socket, head, (ws) => opened(ws, clientIp));
   });
   const sharedExecution = new SharedSubscriptionExecution();
-  const wsServer = useServer<Record<string, unknown>, { viewer?: Viewer; cancelExpiry?: () => void }>(
+  const wsServer = makeServer<Record<string, unknown>, SocketExtra>(
     {
       schema,
       // Each event is executed once per (document, variables, viewer) and shared by its subscribers.
@@ -80,7 +126,7 @@ export function attachWebSocket(o: WebSocketOptions): GraphQLWebSocket {
       },
       onClose: (ctx) => ctx.extra.cancelExpiry?.(),
       context: (ctx) =>
-        createContext(app, ctx.extra.viewer ?? { role: "ANONYMOUS" }, randomUUID(), clientIpOf(ctx.extra.request, o.trustProxyHops)),
+        createContext(app, ctx.extra.viewer ?? { role: "ANONYMOUS" }, randomUUID(), ctx.extra.clientIp),
       // Every operation first checks the token has not expired since the connection (nothing runs,
       // not even the rate limit's count); then the same limits as HTTP (and graphql's validation)
       // before anything runs (limits.ts), then variables coerced with their codes and the input
@@ -88,7 +134,7 @@ export function attachWebSocket(o: WebSocketOptions): GraphQLWebSocket {
       onSubscribe: async (ctx, _id, payload) => {
         const viewer = ctx.extra.viewer ?? { role: "ANONYMOUS" as const };
         if (tokenExpired(viewer)) return [unauthenticated("Token expired")];
-        const prepared = await guard.prepareWsOperation(payload, viewer, clientIpOf(ctx.extra.request, o.trustProxyHops));
+        const prepared = await guard.prepareWsOperation(payload, viewer, ctx.extra.clientIp);
         if (Array.isArray(prepared)) {
           const first = prepared[0];
           if (first) o.metrics?.refusal(first.extensions.code as string | undefined, first.message, first.extensions);
@@ -106,15 +152,46 @@ export function attachWebSocket(o: WebSocketOptions): GraphQLWebSocket {
           return Object.assign(e, { message: f.message, extensions: f.extensions });
         });
       },
-    },
-    wss,
-    o.keepAliveMs ?? 12_000,
-  );
+  });
+
+  function opened(ws: WebSocket, clientIp: string): void {
+    ws.once("error", onSocketError);
+    ws.on("pong", onPong);
+    const closed = wsServer.opened(new GraphQLWsSocket(ws), { socket: ws, clientIp });
+    ws.once("close", (code, reason) => {
+      awaitingPong.delete(ws);
+      void closed(code, String(reason));
+    });
+  }
+
+  // Keep-alive: one sweep for every socket.
+  const keepAliveMs = o.keepAliveMs ?? 12_000;
+  const awaitingPong = new WeakSet<WebSocket>();
+  function onPong(this: WebSocket): void {
+    awaitingPong.delete(this);
+  }
+  const sweep = keepAliveMs > 0 && Number.isFinite(keepAliveMs) ? setInterval(() => void pingAll(), keepAliveMs) : undefined;
+  /** In slices, yielding to I/O between them: 10,000 pings at once would hold up event delivery. */
+  async function pingAll(): Promise<void> {
+    let n = 0;
+    for (const ws of [...wss.clients]) {
+      if (ws.readyState !== ws.OPEN) continue;
+      if (awaitingPong.has(ws)) {
+        ws.terminate(); // did not answer the previous ping
+        continue;
+      }
+      awaitingPong.add(ws);
+      ws.ping();
+      if (++n % PING_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  sweep?.unref();
   return {
     executions: () => sharedExecution.executions,
     async close() {
+      if (sweep) clearInterval(sweep);
       for (const client of wss.clients) client.close(1001, "Server shutting down");
-      await wsServer.dispose();
+      await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
     },
   };
 }
