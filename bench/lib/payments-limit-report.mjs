@@ -21,7 +21,9 @@ for (let r = 1; r <= Number(env.R_ROUNDS); r++) {
     api_machine_busy_cores: api.cpu_cores?.machine_busy,
     api_gateway_cores: api.cpu_cores?.gateway,
     pgbench_tps: Number(pg.tps.toFixed(1)),
-    pgbench_pass: pg.exit_code === 0 && pg.failed === 0 && pg.committed_with_round_prefix === pg.transactions,
+    pgbench_pass: pg.exit_code === 0 && pg.failed === 0 && pg.committed_with_round_prefix === pg.transactions && pg.audit_exit_code === 0,
+    pgbench_loans: pg.loans,
+    pgbench_postings: pg.transactions,
     pgbench_machine_busy_cores: pg.machine_busy_cores,
     pgbench_pg_cluster_cores: pg.pg_cluster_cores,
     ratio: Number((apiRate / pg.tps).toFixed(3)),
@@ -47,7 +49,6 @@ const r = {
   api_payments_per_s: stat(rounds.map((x) => x.api_payments_per_s)),
   pgbench_tps: stat(rounds.map((x) => x.pgbench_tps)),
   ratio: stat(rounds.map((x) => x.ratio)),
-  pgbench_transactions_total: Number(env.R_PG_TX),
   final_audit: { ok: audit.ok === true, exit_code: Number(env.R_AUDIT_RC), checks: (audit.checks ?? []).length, violations },
 };
 r.goal = { ratio_at_least: 0.5, reached: r.ratio.median >= 0.5 };
@@ -72,9 +73,11 @@ API payments/s median ${r.api_payments_per_s.median} (${r.api_payments_per_s.min
 pgbench tps median ${r.pgbench_tps.median} (${r.pgbench_tps.min}–${r.pgbench_tps.max}).
 
 Checks: API rounds as bench/payments.sh (no errors, every successful key committed once, ledger
-audit); pgbench rounds: exit 0, 0 failed, committed rows with the round's key prefix = pgbench's
-transactions. Final ledger audit over both (${r.pgbench_transactions_total} PL/pgSQL postings in the
-database): ${r.final_audit.ok ? "passed" : "FAILED"}, ${r.final_audit.checks} checks, ${violations} violations. **${r.pass ? "PASS" : "CHECK FAILED"}**
+audit); pgbench rounds, each on a copy of the database taken right before it (CREATE DATABASE …
+TEMPLATE; ${rounds.map((x) => x.pgbench_loans).join(", ")} loans): exit 0 (no client aborted),
+0 failed, committed rows with the round's key prefix = pgbench's transactions, and the ledger audit
+of the copy after the round (${rounds.map((x) => x.pgbench_postings).join(", ")} PL/pgSQL postings)
+clean. Final ledger audit of the bench database: ${r.final_audit.ok ? "passed" : "FAILED"}, ${r.final_audit.checks} checks, ${violations} violations. **${r.pass ? "PASS" : "CHECK FAILED"}**
 
 Data: ${r.data}.
 `,
