@@ -7,8 +7,9 @@
 # the same duration and as many database connections as the gateway's pool, the order swapped
 # every other round (API first, then pgbench first) so a drift of the machine's load hits both.
 # Each pgbench round runs on a copy of the bench database taken right before it, audited after it
-# (the function's postings must pass the ledger audit too) and dropped; the bench database is
-# audited once more at the end. Reports req/s of each, the ratio per round, median and spread.
+# (the function's postings must pass the ledger audit too) and dropped. At the end, the same
+# postings through both on two more copies, compared row for row (bench/payments-limit-equal.ts),
+# and the bench database audited once more. Reports req/s of each, the ratio per round, median and spread.
 # See bench/README.md. Loopback only; everything started here is stopped here (payments.sh stops
 # its gateway; pgbench ends at -T).
 #
@@ -106,12 +107,18 @@ for r in $(seq 1 "$ROUNDS"); do
   else api_round "$r"; pg_round "$r"; fi
 done
 
+log "row-for-row check: the same postings through the API and through the function on two copies"
+set +e
+EQ_TEMPLATE_URL="$DB_URL" EQ_PREFIX="${NAME}_eq" timeout 600 node --import tsx bench/payments-limit-equal.ts > "$OUT/equal.json" 2> "$WORK/equal.log"
+EQUAL_RC=$?
+set -e
+[ -s "$OUT/equal.json" ] || { cat "$WORK/equal.log" >&2; echo '{}' > "$OUT/equal.json"; }
 log "ledger audit of the bench database after every round"
 set +e
 DATABASE_URL="$DB_URL" NODE_ENV=production JWT_SECRET="$SECRET" timeout 600 npx tsx src/cli/audit.ts --json > "$OUT/audit-final.json"
 AUDIT_RC=$?
 set -e
-export R_TS="$TS" R_ROUNDS="$ROUNDS" R_POOL="$POOL" R_AUDIT_RC="$AUDIT_RC" R_MACHINE="$(machine_json)"
+export R_TS="$TS" R_ROUNDS="$ROUNDS" R_POOL="$POOL" R_AUDIT_RC="$AUDIT_RC" R_EQUAL_RC="$EQUAL_RC" R_MACHINE="$(machine_json)"
 export R_DATA="$(q "select format('%s customers, %s loans (%s open), %s installments, %s payment transactions after the run', (select count(*) from customers), (select count(*) from loans), (select count(*) from loans where status in ($ACTIVE)), (select count(*) from payments), (select count(*) from payment_transactions))")"
 set +e
 node bench/lib/payments-limit-report.mjs "$OUT"

@@ -39,6 +39,10 @@ let audit = {};
 try {
   audit = read("audit-final.json");
 } catch {}
+let equal = {};
+try {
+  equal = read("equal.json");
+} catch {}
 const violations = (audit.checks ?? []).reduce((n, c) => n + c.violations, 0);
 const r = {
   timestamp: env.R_TS,
@@ -51,8 +55,9 @@ const r = {
   ratio: stat(rounds.map((x) => x.ratio)),
   final_audit: { ok: audit.ok === true, exit_code: Number(env.R_AUDIT_RC), checks: (audit.checks ?? []).length, violations },
 };
+r.row_for_row = { exit_code: Number(env.R_EQUAL_RC), ...equal };
 r.goal = { ratio_at_least: 0.5, reached: r.ratio.median >= 0.5 };
-r.pass = rounds.every((x) => x.api_pass && x.pgbench_pass) && r.final_audit.ok && r.final_audit.exit_code === 0;
+r.pass = rounds.every((x) => x.api_pass && x.pgbench_pass) && r.final_audit.ok && r.final_audit.exit_code === 0 && equal.same === true;
 fs.writeFileSync(path.join(out, "results.json"), JSON.stringify(r, null, 2) + "\n");
 
 const rows = rounds
@@ -77,7 +82,10 @@ audit); pgbench rounds, each on a copy of the database taken right before it (CR
 TEMPLATE; ${rounds.map((x) => x.pgbench_loans).join(", ")} loans): exit 0 (no client aborted),
 0 failed, committed rows with the round's key prefix = pgbench's transactions, and the ledger audit
 of the copy after the round (${rounds.map((x) => x.pgbench_postings).join(", ")} PL/pgSQL postings)
-clean. Final ledger audit of the bench database: ${r.final_audit.ok ? "passed" : "FAILED"}, ${r.final_audit.checks} checks, ${violations} violations. **${r.pass ? "PASS" : "CHECK FAILED"}**
+clean. Row for row (\`bench/payments-limit-equal.ts\`): ${equal.postings ?? "–"} postings (5,000 IDR; exactly the first
+unpaid installment; the whole loan + 1,000) through the API on one copy and through the function on
+another, ${equal.loan_status_changes_written ?? "–"} of them moving the loan's status: ${(equal.compared ?? []).join(", ")}
+${equal.same ? "identical" : "DIFFERENT: " + (equal.differs ?? ["not run"]).join(", ")}. Final ledger audit of the bench database: ${r.final_audit.ok ? "passed" : "FAILED"}, ${r.final_audit.checks} checks, ${violations} violations. **${r.pass ? "PASS" : "CHECK FAILED"}**
 
 Data: ${r.data}.
 `,
