@@ -38,4 +38,5 @@ RC=$?
 set -e
 cat "$OUT/summary.md" >&2
 log "results in $OUT"
+rm -rf "$WORK"
 exit $RC
