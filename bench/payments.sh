@@ -16,6 +16,7 @@
 #   BENCH_PORT=4100    BENCH_JWT_SECRET (bench-only default)   DB_POOL_MAX (gateway default 10)
 #   PAY_SQL=1          afterwards, count the SQL statements of 20 sequential payments (bench/payments-sql.ts)
 #   PAY_PROFILE=0      1 = afterwards, CPU-profile the gateway under the same load (PAY_PROFILE_SECONDS=10)
+#   PAY_RESULTS_DIR    where the results go (default bench/results/payments-<ts>; payments-limit.sh sets it)
 #   PEER_WRK           wrk binary (default: wrk on PATH, else /tmp/peer-wrk as peer-bench extracts it)
 set -euo pipefail
 BENCH_KIND=payments
@@ -27,7 +28,7 @@ NLOANS="${PAY_LOANS:-2000}"
 AMOUNT="${PAY_AMOUNT:-5000}"
 CONC="${CONC:-32}" THREADS="${THREADS:-2}" DURATION="${DURATION:-15}" WARMUP="${WARMUP:-3}"
 TS="$(date -u +%Y%m%dT%H%M%SZ)"
-OUT="$ROOT/bench/results/payments-$TS"
+OUT="${PAY_RESULTS_DIR:-$ROOT/bench/results/payments-$TS}"
 WORK="$(mktemp -d /tmp/gateway-bench-payments.XXXXXX)"
 RUN="bench-$TS-$$"            # idempotency key prefix of this run
 cd "$ROOT"
