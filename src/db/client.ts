@@ -13,7 +13,7 @@ import { drizzle as drizzlePglite, PglitePreparedQuery } from "drizzle-orm/pglit
 import { drizzle as drizzlePostgres, PostgresJsPreparedQuery, PostgresJsSession } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { withStatementSpan } from "../shared/tracing.js";
-import { retryLostConnection } from "./pg-errors.js";
+import { isLostConnection, LOST_CONNECTION_ATTEMPTS, retryLostConnection } from "./pg-errors.js";
 import { PoolStats, retriesReads, trackedPglite, trackedPostgres } from "./pool-stats.js";
 import { fallbackClient, ReadReplicas, replicaName, type ReadTarget, type ReplicaHandle } from "./replicas.js";
 import * as schema from "./schema.js";
@@ -238,15 +238,20 @@ const UNPREPARED = { prepare: false, simple: false } as unknown as { prepare: bo
 function textQueryOn(pg: postgres.Sql, pool: PoolStats): Database["textQuery"] {
   return async (text, params, prepare = true) => {
     notify(text, params);
-    const send = () =>
-      pool.track(
-        withStatementSpan(text, () => pg.unsafe<{ data: string | null }[]>(text, params as postgres.ParameterOrJSON<never>[], prepare ? PREPARED : UNPREPARED)),
-        true,
-        true,
-      );
-    // A compiled read is a SELECT outside any transaction: safe to try again (see traceStatements).
-    const rows = await retryLostConnection(send);
-    return rows[0]?.data ?? null;
+    const options = prepare ? PREPARED : UNPREPARED;
+    // A compiled read is a SELECT outside any transaction: safe to try again when its connection
+    // was lost (see traceStatements). One plain `await` per try: the hot path of every compiled read.
+    for (let attempt = 1; ; attempt++) {
+      const at = pool.started();
+      try {
+        const rows = await withStatementSpan(text, () => pg.unsafe<{ data: string | null }[]>(text, params as postgres.ParameterOrJSON<never>[], options));
+        return rows[0]?.data ?? null;
+      } catch (err) {
+        if (attempt >= LOST_CONNECTION_ATTEMPTS || !isLostConnection(err)) throw err;
+      } finally {
+        pool.ended(at);
+      }
+    }
   };
 }
 

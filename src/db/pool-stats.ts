@@ -22,6 +22,26 @@ export class PoolStats {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * A statement outside a transaction starts: counted in flight; returns its start for `ended`.
+   * (For an `await`ed statement: no promise of its own. `track` and the retry's `.catch` around
+   * each compiled read cost ~20 µs of CPU per request in extra promise hops, 11 % of a point
+   * read: bench/overhead.sh, bench/results/overhead-20261205T003410Z.)
+   */
+  started(): number {
+    this.active++;
+    return performance.now();
+  }
+
+  /** The statement `started` returned `at` for has settled. */
+  ended(at: number): void {
+    this.active--;
+    if (this.listeners.size) {
+      const s = (performance.now() - at) / 1000;
+      for (const l of this.listeners) l(s);
+    }
+  }
+
   /** Times one promise of a statement (or transaction: `holds`) from now to its settling. */
   track<T>(work: PromiseLike<T>, holds: boolean, statement: boolean): Promise<T> {
     const started = performance.now();
