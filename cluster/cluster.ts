@@ -108,6 +108,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       EVENT_BUS: eventBus,
       ...(nats ? { NATS_URL: nats.url } : {}),
       JWT_SECRET: jwtSecret,
+      // HAProxy adds X-Forwarded-For (option forwardfor): one trusted hop.
+      TRUST_PROXY_HOPS: "1",
       PORT: String(ports[i]),
       // The first instance migrates and seeds; the others start on the migrated database.
       SEED_DEMO: i === 0 && opts.seedDemo !== false ? "true" : "false",
@@ -186,7 +188,9 @@ export interface Balancer {
  * - `retries 3` + `option redispatch`: a request whose connection to an instance failed (it was
  *   killed; nothing was sent) goes to another one. A request already sent is never replayed by the
  *   balancer: only the client can know it is safe (idempotency keys; docs/scaling.md);
- * - `balance leastconn`: subscriptions are long connections, so count them rather than rotate.
+ * - `balance leastconn`: subscriptions are long connections, so count them rather than rotate;
+ * - `option forwardfor`: the instances see the client's address (TRUST_PROXY_HOPS=1), and nothing
+ *   that came through the balancer passes for a request from this machine.
  */
 export async function startBalancer(opts: { port: number; servers: { name: string; port: number }[] }): Promise<Balancer> {
   const bin = haproxyBinary();
@@ -211,6 +215,10 @@ export async function startBalancer(opts: { port: number; servers: { name: strin
       "  retries 3",
       "  option redispatch",
       "  retry-on conn-failure",
+      // The client's address for the gateways (TRUST_PROXY_HOPS=1: rate limits per client, not
+      // per balancer); and a request that came through here is never "from this machine" for
+      // /metrics, /readyz's details or the pages' development tokens.
+      "  option forwardfor",
       "frontend gateway",
       `  bind 127.0.0.1:${opts.port}`,
       "  default_backend gateways",

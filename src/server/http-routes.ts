@@ -80,6 +80,8 @@ export interface HttpRoutes {
   /** Counts requests by route and status; serves /metrics when `metricsRoute` is set (metrics.ts). */
   metrics?: GatewayMetrics;
   metricsRoute?: { tokens: TokenKey };
+  /** Verifies an ADMIN token for /readyz's details (the replicas' addresses, the event bus). */
+  tokens: TokenKey;
 }
 
 /** The HTTP server with the gateway's routes and timeouts (not yet listening). */
@@ -118,16 +120,19 @@ export function createHttpServer(routes: HttpRoutes): Server {
             new Promise((_r, rej) => setTimeout(() => rej(new Error("timeout")), 2000).unref()),
           ]);
           // Replicas out of rotation and a degraded event bus only degrade: reads go to the primary,
-          // events come from a table poll.
-          const replicas = database.replicas?.status();
+          // events come from a table poll. The details (replicas' host:port/database, the bus) say
+          // how the deployment is built: only for this machine (a balancer's health check, an
+          // operator) or an ADMIN token, like /metrics; anyone else gets the status.
+          const details = await mayScrape(req, routes.tokens);
+          const replicas = details ? database.replicas?.status() : undefined;
           sendJson(res, 200, {
             status: "ready",
             database: database.kind,
             ...(replicas ? { replicas } : {}),
-            ...(routes.events ? { eventBus: routes.events.health() } : {}),
+            ...(details && routes.events ? { eventBus: routes.events.health() } : {}),
           });
         } catch {
-          const replicas = database.replicas?.status();
+          const replicas = (await mayScrape(req, routes.tokens)) ? database.replicas?.status() : undefined;
           sendJson(res, 503, replicas ? { status: "unavailable", replicas } : { status: "unavailable" });
         }
       } else if (await routes.statics(req, res, url)) {

@@ -119,6 +119,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     metrics,
     // With a metrics port, /metrics is only there.
     metricsRoute: opts.metrics?.port === undefined ? { tokens } : undefined,
+    tokens,
   });
   const websocket = attachWebSocket({
     httpServer,

@@ -166,6 +166,13 @@ describe.skipIf(!!unavailable)(SUITE, () => {
   it("loses nothing and doubles nothing while a gateway, the replica and NATS fail in turn", async () => {
     const graphql = `${cluster.url}/graphql`;
     const ws = graphql.replace(/^http/, "ws");
+
+    // Through the balancer nothing passes for "this machine": no scrape, no deployment details.
+    expect((await fetch(`${cluster.url}/metrics`)).status).toBe(403);
+    const outside = await (await fetch(`${cluster.url}/readyz`)).json();
+    expect(outside).toEqual({ status: "ready", database: "postgres" });
+    // …while the instances themselves, asked from here, give them (what readiness() reads below).
+    expect((await readiness()).every((r) => r?.replicas?.length === 1 && r.eventBus?.transport === "nats")).toBe(true);
     const admin = await tokenFor("ADMIN", "cluster");
     const c = new LoadClient(graphql, admin, 20_000);
     c.record = false;
