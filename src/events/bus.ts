@@ -21,6 +21,7 @@ import type { Logger } from "../shared/logger.js";
 import { openCursor, sealCursor } from "../shared/connections.js";
 import { isUuid } from "../shared/ids.js";
 import { PostgresNotifyTransport, type EventSink, type EventTransport, type TransportHealth } from "./transport.js";
+import { CoalescedRunner } from "./coalesced.js";
 
 const FETCH_BATCH = 500;
 /** A subscriber this far behind is cut off rather than buffering without bound. */
@@ -178,8 +179,12 @@ export interface EventBusOptions {
 export class EventBus implements EventSink {
   private readonly subscribers = new Set<Subscriber>();
   private last = 0n;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly runner = new CoalescedRunner(
+    () => this.drain(),
+    () => !this.closed,
+    this.opts.logger,
+    "event fetch failed; will retry",
+  );
   private closed = false;
   private readonly transport: EventTransport;
   /** Events dispatched, and those of them that came from the table (the rest from a transport's batches). */
@@ -261,30 +266,13 @@ export class EventBus implements EventSink {
 
   /** Fetch and dispatch everything committed since the last dispatch (coalesced, in order). */
   wake(): void {
-    if (this.closed) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.drain();
-        } while (this.again && !this.closed);
-      } catch (err) {
-        this.opts.logger.warn("event fetch failed; will retry", { error: err });
-        if (!this.closed) setTimeout(() => this.wake(), 500).unref();
-      } finally {
-        this.running = undefined;
-      }
-    })();
+    this.runner.wake();
   }
 
   /** Resolves when everything committed before the call has been dispatched. */
   async flush(): Promise<void> {
     this.wake();
-    while (this.running) await this.running;
+    await this.runner.settled();
   }
 
   private async drain(): Promise<void> {
@@ -404,6 +392,6 @@ export class EventBus implements EventSink {
     for (const s of this.subscribers) s.end();
     this.subscribers.clear();
     await this.transport.close();
-    while (this.running) await this.running.catch(() => {});
+    await this.runner.settled();
   }
 }

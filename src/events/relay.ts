@@ -22,6 +22,7 @@ import { statusEvents, type StatusEventRow } from "../db/schema.js";
 import type { Logger } from "../shared/logger.js";
 import { encodeBatch } from "./nats-wire.js";
 import { NOTIFY_CHANNEL } from "./outbox.js";
+import { CoalescedRunner } from "./coalesced.js";
 
 /**
  * The session advisory lock whose holder is the relay. Taken: 727001 migrations (db/migrate.ts),
@@ -56,8 +57,12 @@ export class OutboxRelay {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private electing: Promise<void> | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly runner = new CoalescedRunner(
+    () => this.publishPending(),
+    () => this.active && !this.closed,
+    this.o.logger,
+    "event relay: reading the outbox failed; will retry",
+  );
   private checking = false;
   private closed = false;
 
@@ -137,24 +142,7 @@ export class OutboxRelay {
 
   /** Publish everything committed since the last publish (coalesced, in id order). */
   wake(): void {
-    if (!this.active || this.closed) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.publishPending();
-        } while (this.again && this.active && !this.closed);
-      } catch (err) {
-        this.o.logger.warn("event relay: reading the outbox failed; will retry", { error: err });
-        if (!this.closed) setTimeout(() => this.wake(), 500).unref();
-      } finally {
-        this.running = undefined;
-      }
-    })();
+    this.runner.wake();
   }
 
   private async publishPending(): Promise<void> {
@@ -198,7 +186,7 @@ export class OutboxRelay {
     if (this.electionTimer) clearInterval(this.electionTimer);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     await this.electing?.catch(() => {});
-    while (this.running) await this.running.catch(() => {});
+    await this.runner.settled();
     await this.resign("shutting down");
   }
 }
