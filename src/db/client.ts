@@ -118,9 +118,12 @@ function traceStatements(): void {
   }
 }
 
-/** A statement that only reads (drizzle's selects; the compiled reads are all `select`). */
+/**
+ * A statement that only reads (drizzle's selects). Outside a transaction even a locking
+ * `select … for update` holds its locks only for itself, so it is as safe to repeat.
+ */
 function isRead(text: string): boolean {
-  return text.startsWith("select ") && !/\bfor (update|no key update|share|key share)\b/.test(text);
+  return text.startsWith("select ");
 }
 
 export interface ConnectOptions {

@@ -36,6 +36,11 @@ export class PoolStats {
   /** The statement `started` returned `at` for has settled. */
   ended(at: number): void {
     this.active--;
+    this.timed(at);
+  }
+
+  /** A statement sent at `at` has its result: its time goes to the listeners. */
+  private timed(at: number): void {
     if (this.listeners.size) {
       const s = (performance.now() - at) / 1000;
       for (const l of this.listeners) l(s);
@@ -48,10 +53,7 @@ export class PoolStats {
     if (holds) this.active++;
     const end = () => {
       if (holds) this.active--;
-      if (statement && this.listeners.size) {
-        const s = (performance.now() - started) / 1000;
-        for (const l of this.listeners) l(s);
-      }
+      if (statement) this.timed(started);
     };
     return Promise.resolve(work).then(
       (v) => {
