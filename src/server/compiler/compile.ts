@@ -290,31 +290,41 @@ class OperationCompiler {
     return model.scope(this.role, this.viewerId);
   }
 
-  /** The JSON object of the current row of `model`'s table for these field nodes. */
-  object(model: ReadModel, nodes: FieldNode[]): SQL {
-    const gqlType = this.objectType(model.typeName);
-    const fields = subfields(nodes, model.typeName, this.fragments);
+  /**
+   * The JSON object of `typeName` for these field nodes (aliases, fragments, `__typename`): the
+   * SQL of each other selected field comes from `field`.
+   */
+  private fieldsObject(typeName: string, nodes: FieldNode[], field: (name: string, fnodes: FieldNode[]) => SQL): SQL {
     const entries: [string, SQL][] = [];
     this.grow(OBJECT_BYTES);
-    for (const [key, fnodes] of fields) {
+    for (const [key, fnodes] of subfields(nodes, typeName, this.fragments)) {
       const name = fnodes[0]!.name.value;
       if (fnodes.some((f) => f.name.value !== name)) throw new NotCompilable("conflicting fields");
       this.grow(key.length + 8);
-      if (name === "__typename") {
-        entries.push([key, literal(model.typeName)]);
-        continue;
-      }
+      entries.push([key, name === "__typename" ? literal(typeName) : field(name, fnodes)]);
+    }
+    return this.build ? objectOf(entries) : sql``;
+  }
+
+  /** Counts `render()`'s SQL length toward the size bound, measured once per declaration and role. */
+  private growBy(declaration: object, render: () => SQL, extra = 0): void {
+    let sizes = valueBytes.get(declaration);
+    if (!sizes) valueBytes.set(declaration, (sizes = {}));
+    this.grow((sizes[this.role] ??= rendered(render())) + extra);
+  }
+
+  /** The JSON object of the current row of `model`'s table for these field nodes. */
+  object(model: ReadModel, nodes: FieldNode[]): SQL {
+    const gqlType = this.objectType(model.typeName);
+    return this.fieldsObject(model.typeName, nodes, (name, fnodes) => {
       const f = model.fields[name];
       if (!f) throw new NotCompilable(`field ${model.typeName}.${name}`);
       const args = this.args(gqlType, fnodes[0]!);
       switch (f.kind) {
         case "value": {
           if (Object.keys(args).length) throw new NotCompilable("arguments on a value field");
-          let sizes = valueBytes.get(f);
-          if (!sizes) valueBytes.set(f, (sizes = {}));
-          this.grow((sizes[this.role] ??= rendered(jsonOf(f, this.role))));
-          entries.push([key, this.build ? jsonOf(f, this.role) : sql``]);
-          break;
+          this.growBy(f, () => jsonOf(f, this.role));
+          return this.build ? jsonOf(f, this.role) : sql``;
         }
         case "one": {
           this.grow(RELATION_BYTES);
@@ -325,64 +335,38 @@ class OperationCompiler {
             : sql``;
           // A non-null relation that is null (not expected with consistent data): the resolvers
           // then answer, with the error GraphQL prescribes.
-          entries.push([key, f.nullable || !this.build ? expr : sql`coalesce(${expr}, ${sql.raw(`'${FALLBACK_SENTINEL}'`)}::json)`]);
-          break;
+          return f.nullable || !this.build ? expr : sql`coalesce(${expr}, ${sql.raw(`'${FALLBACK_SENTINEL}'`)}::json)`;
         }
         case "list": {
           this.grow(RELATION_BYTES);
           const child = READ_MODELS[f.target]!;
           const obj = this.object(child, fnodes);
-          entries.push([
-            key,
-            this.build
-              ? sql`(select coalesce(array_to_json(array_agg(${obj} order by ${f.orderBy()})), '[]'::json) from ${ident(child.tableName)}
+          return this.build
+            ? sql`(select coalesce(array_to_json(array_agg(${obj} order by ${f.orderBy()})), '[]'::json) from ${ident(child.tableName)}
                   where ${and(f.on(), relationScope(child, f, this.role, this.viewerId))})`
-              : sql``,
-          ]);
-          break;
+            : sql``;
         }
         case "connection":
-          entries.push([key, this.connection(READ_MODELS[f.target]!, fnodes, args, f.on(), f.statusArg ? "status" : null)]);
-          break;
+          return this.connection(READ_MODELS[f.target]!, fnodes, args, f.on(), f.statusArg ? "status" : null);
       }
-    }
-    return this.build ? objectOf(entries) : sql``;
+    });
   }
 
   /** A computed object (ComputedModel) for these field nodes, over the rows its SQL refers to. */
   computed(model: ComputedModel, nodes: FieldNode[]): SQL {
     const gqlType = this.objectType(model.typeName);
-    const fields = subfields(nodes, model.typeName, this.fragments);
-    const entries: [string, SQL][] = [];
-    this.grow(OBJECT_BYTES);
-    for (const [key, fnodes] of fields) {
-      const name = fnodes[0]!.name.value;
-      if (fnodes.some((f) => f.name.value !== name)) throw new NotCompilable("conflicting fields");
-      this.grow(key.length + 8);
-      if (name === "__typename") {
-        entries.push([key, literal(model.typeName)]);
-        continue;
-      }
+    return this.fieldsObject(model.typeName, nodes, (name, fnodes) => {
       const f = model.fields[name];
       if (!f) throw new NotCompilable(`field ${model.typeName}.${name}`);
       if (Object.keys(this.args(gqlType, fnodes[0]!)).length) throw new NotCompilable("arguments on a computed field");
       if (f.kind === "value") {
-        let sizes = valueBytes.get(f);
-        if (!sizes) valueBytes.set(f, (sizes = {}));
-        this.grow((sizes[this.role] ??= rendered(jsonOf(f, this.role))));
-        entries.push([key, this.build ? jsonOf(f, this.role) : sql``]);
-      } else {
-        let sizes = valueBytes.get(f);
-        if (!sizes) valueBytes.set(f, (sizes = {}));
-        this.grow((sizes[this.role] ??= rendered(sql`${f.from} ${f.orderBy}`)) + RELATION_BYTES);
-        const obj = this.computed(f.target, fnodes);
-        entries.push([
-          key,
-          this.build ? sql`(select coalesce(array_to_json(array_agg(${obj} order by ${f.orderBy})), '[]'::json) from ${f.from})` : sql``,
-        ]);
+        this.growBy(f, () => jsonOf(f, this.role));
+        return this.build ? jsonOf(f, this.role) : sql``;
       }
-    }
-    return this.build ? objectOf(entries) : sql``;
+      this.growBy(f, () => sql`${f.from} ${f.orderBy}`, RELATION_BYTES);
+      const obj = this.computed(f.target, fnodes);
+      return this.build ? sql`(select coalesce(array_to_json(array_agg(${obj} order by ${f.orderBy})), '[]'::json) from ${f.from})` : sql``;
+    });
   }
 
   /** A Relay connection over `model`'s table: first + 1 rows newest first, then one aggregate. */
