@@ -23,10 +23,11 @@
  *   FANOUT_SUBS=10000 FANOUT_PARTNER_SHARE=0.2 FANOUT_OTHER_SHARE=0.05 FANOUT_WORKERS=2
  *   FANOUT_RATE=50 FANOUT_DURATION_S=60 FANOUT_SETTLE_S=5 FANOUT_DRAIN_S=60
  */
-import { execFileSync, fork, type ChildProcess } from "node:child_process";
+import { fork } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ask, CLK, eventIdOf, graphqlClient, loadavg, now, psql as psqlOn, r1, rssKiB, sleep, stats, stopWorkers, ticks, workerRegistry } from "./lib/fanout-common.js";
 import { mintToken, tokenKey } from "../src/auth/tokens.js";
 
 const env = process.env;
@@ -46,77 +47,15 @@ const SETTLE_MS = Number(env.FANOUT_SETTLE_S ?? 5) * 1000;
 const DRAIN_MS = Number(env.FANOUT_DRAIN_S ?? 60) * 1000;
 const WARMUP = 5;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (m: string) => process.stderr.write(`[fanout-distinct ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
-const eventIdOf = (cursor: string) => Buffer.from(cursor, "base64url").toString("utf8").split("|")[2] ?? "";
 
 const QUERY =
   "subscription S($partnerId: ID, $loanId: ID) { loanStatusChanged(partnerId: $partnerId, loanId: $loanId) { cursor fromStatus toStatus at loan { id status } } }";
 
-const workers: ChildProcess[] = [];
-function killWorkers() {
-  for (const w of workers) if (w.pid && w.exitCode === null) w.kill("SIGTERM");
-}
-process.on("exit", killWorkers);
-for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
-
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) : NaN;
-}
-function cpuTicks(pid: number): number {
-  const s = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
-  return Number(f[11]) + Number(f[12]);
-}
-const CLK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
-function psql(sqlText: string): string {
-  return execFileSync("psql", ["-XAtq", DB_URL, "-v", "ON_ERROR_STOP=1", "-c", sqlText], { maxBuffer: 64 << 20 }).toString().trim();
-}
-const loadavg = () => fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-
-async function gql<T = any>(query: string, variables: Record<string, unknown>, token?: string): Promise<{ data: T; t: number; sent: number }> {
-  const sent = now();
-  const res = await fetch(`${URL_HTTP}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(60_000),
-  });
-  const t = now();
-  const body = (await res.json()) as { data?: T; errors?: unknown };
-  if (res.status !== 200 || body.errors || !body.data) throw new Error(`GraphQL ${res.status}: ${JSON.stringify(body).slice(0, 500)}`);
-  return { data: body.data, t, sent };
-}
-
-function pct(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-const r1 = (x: number) => Number(x.toFixed(1));
-function stats(xs: number[]) {
-  const s = [...xs].sort((a, b) => a - b);
-  return { n: s.length, p50: r1(pct(s, 50)), p90: r1(pct(s, 90)), p99: r1(pct(s, 99)), max: r1(s[s.length - 1] ?? NaN) };
-}
-
-function ask<T = any>(w: ChildProcess, msg: object, reply: string, timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      w.off("message", on);
-      reject(new Error(`worker ${w.pid}: no ${reply} in ${timeoutMs} ms`));
-    }, timeoutMs);
-    const on = (m: any) => {
-      if (m?.type === reply) {
-        clearTimeout(timer);
-        w.off("message", on);
-        resolve(m as T);
-      }
-    };
-    w.on("message", on);
-    w.send(msg);
-  });
-}
+const workers = workerRegistry();
+const cpuTicks = (pid: number) => ticks(pid, false);
+const psql = (sqlText: string) => psqlOn(DB_URL, sqlText);
+const gql = graphqlClient(URL_HTTP, 60_000);
 
 async function main() {
   const runId = Date.now().toString(36).toUpperCase();
@@ -423,6 +362,6 @@ main().catch((err) => {
   console.error(err);
   process.exitCode = 1;
 }).finally(() => {
-  killWorkers();
+  stopWorkers(workers);
   setTimeout(() => process.exit(), 500).unref();
 });

@@ -13,15 +13,15 @@
  *   without partner at once) FANOUT_QUERY=nested|flat FANOUT_ROUND_TIMEOUT_S=60 FANOUT_DRAIN_S=120
  *   (after the last round, wait this long at most for deliveries still on their way) FANOUT_SETTLE_S=5
  */
-import { execFileSync, fork, type ChildProcess } from "node:child_process";
+import { execFileSync, fork } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ask, CLK, eventIdOf, graphqlClient, loadavg, now, psql as psqlOn, rssKiB, sleep, stats, stopWorkers, ticks, workerRegistry } from "./lib/fanout-common.js";
 import { mintToken, tokenKey } from "../src/auth/tokens.js";
 
 const env = process.env;
 /** The event id a delivered cursor carries: base64url("e2|LOAN|<id>|tag") (signed; read here, never forged). */
-const eventIdOf = (cursor: string) => Buffer.from(cursor, "base64url").toString("utf8").split("|")[2] ?? "";
 const need = (k: string) => env[k] ?? (console.error(`fanout: ${k} not set (run bench/fanout.sh)`), process.exit(2));
 const URL_HTTP = need("FANOUT_URL");
 const GW_PID = Number(need("FANOUT_GW_PID"));
@@ -41,8 +41,6 @@ const ROUND_TIMEOUT_MS = Number(env.FANOUT_ROUND_TIMEOUT_S ?? 60) * 1000;
 const DRAIN_MS = Number(env.FANOUT_DRAIN_S ?? 120) * 1000;
 const SETTLE_MS = Number(env.FANOUT_SETTLE_S ?? 5) * 1000;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (m: string) => process.stderr.write(`[fanout ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
 const QUERY =
@@ -51,28 +49,10 @@ const QUERY =
     : "subscription S($partnerId: ID) { loanStatusChanged(partnerId: $partnerId) { cursor fromStatus toStatus at loan { id status } } }";
 
 // ---- processes we start (the workers), stopped on exit -------------------------------------
-const workers: ChildProcess[] = [];
-function killWorkers() {
-  for (const w of workers) if (w.pid && w.exitCode === null) w.kill("SIGTERM");
-}
-process.on("exit", killWorkers);
-for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
+const workers = workerRegistry();
+const killWorkers = () => stopWorkers(workers);
 
 // ---- /proc ---------------------------------------------------------------------------------
-const CLK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
-function ticks(pid: number): number {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
-    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-  } catch {
-    return 0;
-  }
-}
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) : NaN;
-}
 function machineTicks(): { busy: number; total: number; steal: number } {
   const f = fs.readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
   const total = f.reduce((a, b) => a + b, 0);
@@ -85,12 +65,9 @@ function childrenOf(pid: number): number[] {
     return [];
   }
 }
-function psql(sqlText: string): string {
-  return execFileSync("psql", ["-XAtq", DB_URL, "-v", "ON_ERROR_STOP=1", "-c", sqlText]).toString().trim();
-}
+const psql = (sqlText: string) => psqlOn(DB_URL, sqlText);
 const ourBackends = () =>
   psql("select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()").split("\n").filter(Boolean).map(Number);
-const loadavg = () => fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 
 interface CpuSnap {
   t: number;
@@ -139,49 +116,7 @@ function cpuDelta(a: CpuSnap, b: CpuSnap) {
 }
 
 // ---- GraphQL over HTTP ---------------------------------------------------------------------
-async function gql<T = any>(query: string, variables: Record<string, unknown>, token?: string): Promise<{ data: T; t: number; sent: number }> {
-  const sent = now();
-  const res = await fetch(`${URL_HTTP}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const t = now(); // response headers received: the transaction has committed
-  const body = (await res.json()) as { data?: T; errors?: unknown };
-  if (res.status !== 200 || body.errors || !body.data) throw new Error(`GraphQL ${res.status}: ${JSON.stringify(body).slice(0, 500)}`);
-  return { data: body.data, t, sent };
-}
-
-// ---- percentiles ---------------------------------------------------------------------------
-function pct(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-const r1 = (x: number) => Number(x.toFixed(1));
-function stats(xs: number[]) {
-  const s = [...xs].sort((a, b) => a - b);
-  return { n: s.length, p50: r1(pct(s, 50)), p90: r1(pct(s, 90)), p99: r1(pct(s, 99)), max: r1(s[s.length - 1] ?? NaN), min: r1(s[0] ?? NaN) };
-}
-
-// ---- worker IPC ----------------------------------------------------------------------------
-function ask<T = any>(w: ChildProcess, msg: object, reply: string, timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      w.off("message", on);
-      reject(new Error(`worker ${w.pid}: no ${reply} in ${timeoutMs} ms`));
-    }, timeoutMs);
-    const on = (m: any) => {
-      if (m?.type === reply) {
-        clearTimeout(timer);
-        w.off("message", on);
-        resolve(m as T);
-      }
-    };
-    w.on("message", on);
-    w.send(msg);
-  });
-}
+const gql = graphqlClient(URL_HTTP, 30_000);
 
 async function main() {
   const runId = Date.now().toString(36).toUpperCase();
